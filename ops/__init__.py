@@ -1,0 +1,1 @@
+"""Running parcours: the command line, and later the HTTP API, metrics and deployment configs."""

@@ -1,0 +1,107 @@
+"""The ``parcours`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from parcours.rules.errors import ProgramError
+from parcours.rules.project import load_project
+
+from .graph import dot, mermaid
+
+DESCRIPTION = """\
+parcours runs marketing automation programs: files that say who enters, what happens to them,
+and when (see the program format in the README).
+
+Start here:
+  parcours validate examples/               check every program of a folder
+  parcours graph examples/welcome-coupon.yaml   draw a program as a Mermaid flowchart
+"""
+EPILOG = "Run 'parcours COMMAND --help' for the options of one command."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parcours", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    validate = commands.add_parser(
+        "validate", help="check program files and report every problem",
+        description="Check program files (YAML or JSON) and folders of them. Prints one 'ok' line "
+        "per valid program; otherwise every problem as FILE:LINE: PATH: MESSAGE, and exits 1. "
+        "Programs validated together may refer to each other (start_program, message of another "
+        "program); templates are checked against the workspace's templates folder.",
+    )  # fmt: skip
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="program files or folders")
+    validate.set_defaults(run=run_validate)
+    graph = commands.add_parser(
+        "graph", help="draw a program's flow (Mermaid or Graphviz DOT)",
+        description="Print a program's entries, nodes and branches as a Mermaid flowchart "
+        "(paste it in any Markdown that renders Mermaid) or as Graphviz DOT.",
+    )  # fmt: skip
+    graph.add_argument("file", type=Path, metavar="FILE", help="a program file")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid", help="default: mermaid")
+    graph.set_defaults(run=run_graph)
+    return parser
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    project = load_project(args.paths)
+    for program in project.programs:
+        print(f"ok {program.id} ({program.file})")
+    for problem in project.problems:
+        print(problem, file=sys.stderr)
+    if project.problems:
+        files = len({p.file for p in project.problems})
+        print(f"{len(project.problems)} problem(s) in {files} file(s)", file=sys.stderr)
+        return 1
+    if not project.programs:
+        print("no program files found", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    project = load_project([args.file])
+    if project.problems:
+        raise ProgramError(project.problems)
+    if not project.programs:
+        print(f"{args.file}: not a program file", file=sys.stderr)
+        return 1
+    draw = mermaid if args.format == "mermaid" else dot
+    sys.stdout.write(draw(project.programs[0]))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``parcours`` console command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.run(args)
+        return code
+    except ProgramError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # the last resort: a clear line, the traceback only on request
+        if os.environ.get("PARCOURS_DEBUG"):
+            traceback.print_exc()
+        print(f"parcours: internal error: {type(error).__name__}: {error} "
+              "(set PARCOURS_DEBUG=1 for details, and please report it)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Validation of one program document into a :class:`~parcours.rules.model.Program`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .checker import Checker
+from .conditions import ConditionParser, MessageRef
+from .entries import read_entries, read_settings
+from .errors import suggestion
+from .flow import check_flow
+from .model import NodeSpec, Program
+from .nodes import MESSAGE_TYPES, NODE_KEYS, REQUIRED_KEYS, NodeReader, References, unknown_type_message
+from .source import Document
+
+TOP_KEYS = ("program", "name", "category", "description", "entry", "filter", "settings", "start", "nodes")
+REQUIRED_TOP = ("program", "name", "category", "entry", "nodes")
+
+
+@dataclass
+class ProgramCheck:
+    """The outcome of validating one document: the program when it is sound, and what to resolve."""
+
+    checker: Checker
+    program: Program | None
+    refs: References
+    message_refs: list[MessageRef]
+
+
+def check_program(document: Document, default_timezone: str = "UTC") -> ProgramCheck:
+    """Validate a program document; references to templates and programs are left to the project."""
+    checker = Checker(document)
+    conditions = ConditionParser(checker)
+    refs = References()
+    data = checker.mapping(document.data, (), "a program (a mapping with program, name, entry, nodes ...)")
+    if data is None:
+        return ProgramCheck(checker, None, refs, [])
+    checker.keys(data, (), TOP_KEYS, REQUIRED_TOP, what="in a program")
+    program_id = checker.ident(data["program"], ("program",), "program") if "program" in data else None
+    name = checker.string(data["name"], ("name",)) if "name" in data else None
+    category = checker.string(data["category"], ("category",)) if "category" in data else None
+    description = data.get("description")
+    if description is not None:
+        description = checker.string(description, ("description",))
+    entries = read_entries(checker, conditions, data["entry"]) if "entry" in data else []
+    condition = conditions.parse(data["filter"], ("filter",)) if "filter" in data else None
+    settings = read_settings(checker, conditions, data.get("settings"), default_timezone)
+    nodes = _read_nodes(checker, NodeReader(checker, conditions, refs), data.get("nodes"))
+    start = _start(checker, data, nodes)
+    if start is not None:
+        check_flow(checker, nodes, start)
+    _check_local_messages(checker, conditions.message_refs, nodes)
+    program = None
+    if not checker.problems and program_id and name and category and start is not None:
+        program = Program(
+            program_id, name, category, description, tuple(entries), condition, settings,
+            nodes, start, document.file, _digest(document.data),
+        )  # fmt: skip
+    return ProgramCheck(checker, program, refs, conditions.message_refs)
+
+
+def _read_nodes(checker: Checker, reader: NodeReader, value: object) -> dict[str, NodeSpec]:
+    if value is None:
+        return {}
+    data = checker.mapping(value, ("nodes",), "a mapping of node ids to nodes")
+    if data is None:
+        return {}
+    if not data:
+        checker.error(("nodes",), "a program needs at least one node")
+    nodes = {}
+    for node_id, node in data.items():
+        spec = _read_node(checker, reader, node_id, node)
+        if spec is not None:
+            nodes[node_id] = spec
+    return nodes
+
+
+def _read_node(checker: Checker, reader: NodeReader, node_id: str, value: object) -> NodeSpec | None:
+    path = ("nodes", node_id)
+    checker.ident(node_id, path, "node")
+    node = checker.mapping(value, path, "a node such as {type: email, template: welcome}")
+    if node is None:
+        return None
+    node_type = node.get("type")
+    if node_type not in NODE_KEYS:
+        checker.error((*path, "type"), unknown_type_message(node_type) if "type" in node else "missing required key 'type' in a node")
+        return None
+    checker.keys(node, path, ("type", "name", *NODE_KEYS[node_type]), REQUIRED_KEYS.get(node_type, ()), what=f"in a {node_type} node")
+    name = checker.string(node["name"], (*path, "name")) if "name" in node else None
+    edges, params = reader.read(node, node_type, path)
+    return NodeSpec(node_id, node_type, name, tuple(edges), params)
+
+
+def _start(checker: Checker, data: dict[str, Any], nodes: dict[str, NodeSpec]) -> str | None:
+    if "start" in data:
+        start = checker.ident(data["start"], ("start",), "node")
+        if start is not None and start not in nodes and nodes:
+            checker.error(("start",), f"no node named '{start}'{suggestion(start, nodes)}")
+            return None
+        return start if nodes else None
+    return next(iter(nodes), None)
+
+
+def _check_local_messages(checker: Checker, refs: list[MessageRef], nodes: dict[str, NodeSpec]) -> None:
+    """``message: ID`` without ``program:`` names a node of this program that sends something."""
+    senders = [n.id for n in nodes.values() if n.type in MESSAGE_TYPES]
+    for ref in refs:
+        if ref.program is not None:
+            continue
+        node = nodes.get(ref.message)
+        if node is None:
+            checker.error(ref.path, f"no node named '{ref.message}'{suggestion(ref.message, senders)}")
+        elif node.type not in MESSAGE_TYPES:
+            checker.error(ref.path, f"node '{ref.message}' is a {node.type} node: it sends nothing")
+
+
+def _digest(data: object) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -53,7 +53,7 @@ class Node:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageNode(Node):
-    """email, sms, webhook, alert. ``options`` keeps what only the sender reads (subject, url ...)."""
+    """email, sms, webhook, alert; ``options`` keeps what only the sender reads (subject, url)."""
 
     message: int  #: catalog id of ``program/node``
     template: int = NONE

@@ -9,19 +9,22 @@ documented behaviour for values of the wrong type: the comparison is false (and 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import NamedTuple, TypeAlias
 
 from .bytecode import Cmp
 
 
-class Instant(NamedTuple):
-    """An absolute moment, in epoch seconds."""
+@dataclass(frozen=True, slots=True)
+class Instant:
+    """An absolute moment, in epoch seconds (not a tuple: a tuple operand is a set of values)."""
 
     epoch: float
 
 
-class Relative(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Relative:
     """A moment relative to now (``-30d`` is ``Relative(-2592000)``; ``now`` is ``Relative(0)``)."""
 
     seconds: float
@@ -66,7 +69,7 @@ def compare(cmp: Cmp, value: Value, operand: Operand, moment: Moment) -> bool:
 
 
 def _compare_list(cmp: Cmp, values: list[object], operand: Operand, moment: Moment) -> bool:
-    """A list field (tags, interests) matches when one of its members does; contains is membership."""
+    """A list field (tags, interests) matches when a member does; ``contains`` is membership."""
     if cmp is Cmp.CONTAINS:
         return any(_equal(member, operand, moment) for member in values)
     return any(_compare_scalar(cmp, member, operand, moment) for member in values)
@@ -164,7 +167,7 @@ def parse_iso(text: str) -> float | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -172,7 +175,7 @@ def _is_anniversary(epoch: float | None, today: date) -> bool:
     """Same month and day; a 29 February date falls on 28 February in other years."""
     if epoch is None:
         return False
-    day = datetime.fromtimestamp(epoch, timezone.utc).date()
+    day = datetime.fromtimestamp(epoch, UTC).date()
     if (day.month, day.day) == (2, 29) and not _is_leap(today.year):
         return (today.month, today.day) == (2, 28)
     return (day.month, day.day) == (today.month, today.day)

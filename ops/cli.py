@@ -27,26 +27,34 @@ EPILOG = "Run 'parcours COMMAND --help' for the options of one command."
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="parcours", description=DESCRIPTION, epilog=EPILOG,
+        prog="parcours",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     validate = commands.add_parser(
-        "validate", help="check program files and report every problem",
+        "validate",
+        help="check program files and report every problem",
         description="Check program files (YAML or JSON) and folders of them. Prints one 'ok' line "
         "per valid program; otherwise every problem as FILE:LINE: PATH: MESSAGE, and exits 1. "
         "Programs validated together may refer to each other (start_program, message of another "
         "program); templates are checked against the workspace's templates folder.",
-    )  # fmt: skip
-    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="program files or folders")
+    )
+    validate.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="program files or folders"
+    )
     validate.set_defaults(run=run_validate)
     graph = commands.add_parser(
-        "graph", help="draw a program's flow (Mermaid or Graphviz DOT)",
+        "graph",
+        help="draw a program's flow (Mermaid or Graphviz DOT)",
         description="Print a program's entries, nodes and branches as a Mermaid flowchart "
         "(paste it in any Markdown that renders Mermaid) or as Graphviz DOT.",
-    )  # fmt: skip
+    )
     graph.add_argument("file", type=Path, metavar="FILE", help="a program file")
-    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid", help="default: mermaid")
+    graph.add_argument(
+        "--format", choices=("mermaid", "dot"), default="mermaid", help="default: mermaid"
+    )
     graph.set_defaults(run=run_graph)
     return parser
 
@@ -98,8 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # the last resort: a clear line, the traceback only on request
         if os.environ.get("PARCOURS_DEBUG"):
             traceback.print_exc()
-        print(f"parcours: internal error: {type(error).__name__}: {error} "
-              "(set PARCOURS_DEBUG=1 for details, and please report it)", file=sys.stderr)
+        print(
+            f"parcours: internal error: {type(error).__name__}: {error} "
+            "(set PARCOURS_DEBUG=1 for details, and please report it)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -32,7 +32,9 @@ def entry_label(entry: EntrySpec) -> str:
     if entry.kind == "on":
         return f"on {entry.event}" + (" (where ...)" if entry.where else "")
     if entry.kind == "group":
-        return f"joins group {entry.group}" + (" (and members at start)" if entry.include_existing else "")
+        return f"joins group {entry.group}" + (
+            " (and members at start)" if entry.include_existing else ""
+        )
     if entry.kind == "segment":
         return "segment, once" if entry.cron is None else f"segment, cron {entry.cron}"
     if entry.kind == "date":
@@ -49,15 +51,21 @@ def node_label(node: NodeSpec) -> str:
     """First line the node id (or name), second what it does."""
     p = node.params
     details = {
-        "email": f"email {p.get('template', '')}", "sms": f"sms {p.get('template') or 'text'}",
-        "webhook": f"webhook {p.get('method', '')} {p.get('url', '')}", "alert": f"alert {p.get('template', '')}",
+        "email": f"email {p.get('template', '')}",
+        "sms": f"sms {p.get('template') or 'text'}",
+        "webhook": f"webhook {p.get('method', '')} {p.get('url', '')}",
+        "alert": f"alert {p.get('template', '')}",
         "update": "update: " + ", ".join(op for op, _ in p.get("ops", [])),
-        "delay": _delay_text(p), "condition": "condition?", "switch": "switch",
+        "delay": _delay_text(p),
+        "condition": "condition?",
+        "switch": "switch",
         "wait_for": f"wait for {p.get('event')} ({format_duration(p.get('timeout') or 0)})",
         "split": "split" + (f" (holdout {p['holdout']:g}%)" if p.get("holdout") else ""),
-        "start_program": f"start {p.get('program')}", "end_program": f"end {p.get('program')}",
-        "goto": "goto" + (f" (max {p['max_loops']})" if p.get("max_loops") else ""), "exit": "exit",
-    }  # fmt: skip
+        "start_program": f"start {p.get('program')}",
+        "end_program": f"end {p.get('program')}",
+        "goto": "goto" + (f" (max {p['max_loops']})" if p.get("max_loops") else ""),
+        "exit": "exit",
+    }
     title = node.name or node.id
     return f"{title}\n{details[node.type]}"
 
@@ -72,7 +80,9 @@ def _delay_text(p: dict[str, object]) -> str:
         parts.append("until a set instant")
     if p.get("until_field"):
         offset = int(p.get("offset") or 0)  # type: ignore[call-overload]
-        parts.append(f"until {p['until_field']}" + (f" {format_duration(offset)}" if offset else ""))
+        parts.append(
+            f"until {p['until_field']}" + (f" {format_duration(offset)}" if offset else "")
+        )
     return "delay " + " ".join(parts)
 
 

@@ -72,7 +72,9 @@ class Checker:
     def string(self, value: object, path: Path, what: str = "text") -> str | None:
         if isinstance(value, str) and value.strip():
             return value
-        self.error(path, f"expected {what}, found {type_name(value) if value != '' else 'empty text'}")
+        self.error(
+            path, f"expected {what}, found {type_name(value) if value != '' else 'empty text'}"
+        )
         return None
 
     def boolean(self, value: object, path: Path) -> bool | None:

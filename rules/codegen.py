@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from parcours.core.bytecode import NONE, WORDS, Cmp, Const, Op, status_mask
 from parcours.core.catalog import Catalog, message_key
@@ -44,7 +47,9 @@ class CodeGenerator:
     def finish(self) -> Bytecode:
         """Freeze what was emitted."""
         columns = {k: [q[k] for q in self.history] for k in _HISTORY_COLUMNS}
-        history = HistoryQueries(**{k: _frozen(v, dtype) for k, (v, dtype) in _typed(columns).items()})
+        history = HistoryQueries(
+            **{k: _frozen(v, dtype) for k, (v, dtype) in _typed(columns).items()}
+        )
         return Bytecode(
             code=_frozen(self.code, np.int32),
             const_kind=_frozen(self.const_kind, np.int8),
@@ -95,19 +100,21 @@ class CodeGenerator:
     def _history_query(self, did: Did) -> int:
         """Add a history query row; its ``where`` is emitted after the current condition."""
         total = did.sum
-        self.history.append({
-            "event": self.catalog.events.intern(did.event),
-            "program": self.catalog.programs.intern(did.program) if did.program else NONE,
-            "message": self._message(did.message, did.program) if did.message else NONE,
-            "window": did.within if did.within is not None else NONE,
-            "since_entry": int(did.since_entry),
-            "at_least": did.at_least,
-            "at_most": did.at_most if did.at_most is not None else NONE,
-            "where": NONE,
-            "sum_prop": self.catalog.props.intern(total.prop) if total else NONE,
-            "sum_cmp": int(total.cmp) if total else NONE,
-            "sum_const": self._operand(total.cmp, total.operand) if total else NONE,
-        })  # fmt: skip
+        self.history.append(
+            {
+                "event": self.catalog.events.intern(did.event),
+                "program": self.catalog.programs.intern(did.program) if did.program else NONE,
+                "message": self._message(did.message, did.program) if did.message else NONE,
+                "window": did.within if did.within is not None else NONE,
+                "since_entry": int(did.since_entry),
+                "at_least": did.at_least,
+                "at_most": did.at_most if did.at_most is not None else NONE,
+                "where": NONE,
+                "sum_prop": self.catalog.props.intern(total.prop) if total else NONE,
+                "sum_cmp": int(total.cmp) if total else NONE,
+                "sum_const": self._operand(total.cmp, total.operand) if total else NONE,
+            }
+        )
         index = len(self.history) - 1
         if did.where is not None:
             self._pending.append((index, did.where))
@@ -147,9 +154,18 @@ class CodeGenerator:
 
 
 _HISTORY_COLUMNS = (
-    "event", "program", "message", "window", "since_entry", "at_least", "at_most", "where",
-    "sum_prop", "sum_cmp", "sum_const",
-)  # fmt: skip
+    "event",
+    "program",
+    "message",
+    "window",
+    "since_entry",
+    "at_least",
+    "at_most",
+    "where",
+    "sum_prop",
+    "sum_cmp",
+    "sum_const",
+)
 
 
 def _typed(columns: dict[str, list[int]]) -> dict[str, tuple[list[int], type]]:
@@ -157,7 +173,8 @@ def _typed(columns: dict[str, list[int]]) -> dict[str, tuple[list[int], type]]:
     return {k: (v, dtypes.get(k, np.int32)) for k, v in columns.items()}
 
 
-def _frozen(values: list[int] | list[float], dtype: type) -> np.ndarray:  # type: ignore[type-arg]
-    array = np.array(values, dtype=dtype)
+def _frozen(values: list[int] | list[float], dtype: type) -> npt.NDArray[Any]:
+    """An immutable array: compiled programs are shared and must not change under the engine."""
+    array: npt.NDArray[Any] = np.array(values, dtype=dtype)
     array.flags.writeable = False
     return array

@@ -51,7 +51,9 @@ class CompiledWorkspace:
     programs: dict[str, CompiledProgram] = field(default_factory=dict)
 
 
-def compile_workspace(programs: Iterable[Program], catalog: Catalog | None = None) -> CompiledWorkspace:
+def compile_workspace(
+    programs: Iterable[Program], catalog: Catalog | None = None
+) -> CompiledWorkspace:
     """Compile validated programs; an existing ``catalog`` keeps the ids it has already given."""
     workspace = CompiledWorkspace(catalog or Catalog())
     for program in programs:
@@ -63,7 +65,9 @@ def compile_program(program: Program, catalog: Catalog) -> CompiledProgram:
     """Compile one validated program; names it uses are interned in ``catalog``."""
     gen = CodeGenerator(catalog, program.id)
     index = {node_id: i for i, node_id in enumerate(program.nodes)}
-    nodes = tuple(_node(spec, i, index, gen, program.id) for i, spec in enumerate(program.nodes.values()))
+    nodes = tuple(
+        _node(spec, i, index, gen, program.id) for i, spec in enumerate(program.nodes.values())
+    )
     entries = tuple(_entry(spec, i, gen) for i, spec in enumerate(program.entries))
     settings = _settings(program.settings, gen)
     return CompiledProgram(
@@ -87,21 +91,35 @@ def _entry(spec: EntrySpec, i: int, gen: CodeGenerator) -> Entry:
     catalog = gen.catalog
     if spec.kind == "on":
         assert spec.event is not None
-        return Entry(index=i, kind=EntryKind.EVENT, event=catalog.events.intern(spec.event), where=gen.condition(spec.where))
+        return Entry(
+            index=i,
+            kind=EntryKind.EVENT,
+            event=catalog.events.intern(spec.event),
+            where=gen.condition(spec.where),
+        )
     if spec.kind == "group":
         assert spec.group is not None
         return Entry(
-            index=i, kind=EntryKind.GROUP, event=catalog.events.intern(GROUP_JOINED),
-            group=catalog.groups.intern(spec.group), include_existing=spec.include_existing,
-        )  # fmt: skip
+            index=i,
+            kind=EntryKind.GROUP,
+            event=catalog.events.intern(GROUP_JOINED),
+            group=catalog.groups.intern(spec.group),
+            include_existing=spec.include_existing,
+        )
     if spec.kind == "segment":
-        return Entry(index=i, kind=EntryKind.SEGMENT, segment=gen.condition(spec.segment), cron=spec.cron)
+        return Entry(
+            index=i, kind=EntryKind.SEGMENT, segment=gen.condition(spec.segment), cron=spec.cron
+        )
     if spec.kind == "date":
         assert spec.field is not None
         return Entry(
-            index=i, kind=EntryKind.DATE, field=catalog.fields.intern(spec.field), offset=spec.offset,
-            at_seconds=spec.at if spec.at is not None else NONE, yearly=spec.yearly,
-        )  # fmt: skip
+            index=i,
+            kind=EntryKind.DATE,
+            field=catalog.fields.intern(spec.field),
+            offset=spec.offset,
+            at_seconds=spec.at if spec.at is not None else NONE,
+            yearly=spec.yearly,
+        )
     return Entry(index=i, kind=EntryKind.API)
 
 
@@ -127,13 +145,18 @@ def _settings(spec: SettingsSpec, gen: CodeGenerator) -> Settings:
 def _node(spec: NodeSpec, i: int, index: dict[str, int], gen: CodeGenerator, program: str) -> Node:
     edges = {label: index[target] for label, target in spec.edges}
     base: dict[str, Any] = {
-        "index": i, "id": spec.id, "kind": NodeKind[spec.type.upper()], "name": spec.name,
+        "index": i,
+        "id": spec.id,
+        "kind": NodeKind[spec.type.upper()],
+        "name": spec.name,
         "next": edges.get("next", NONE),
-    }  # fmt: skip
+    }
     return _NODE_BUILDERS[spec.type](spec, base, edges, gen, program)
 
 
-def _message_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _message_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     p = dict(spec.params)
     template = p.pop("template", None) or (p.get("body") if spec.type == "webhook" else None)
     skip = bool(p.pop("skip_if_capped", False))
@@ -146,7 +169,9 @@ def _message_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], g
     )
 
 
-def _delay_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _delay_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     p = spec.params
     field_name = p.get("until_field")
     return DelayNode(
@@ -159,7 +184,9 @@ def _delay_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen
     )
 
 
-def _wait_for_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _wait_for_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     return WaitForNode(
         **base,
         event=gen.catalog.events.intern(spec.params["event"]),
@@ -170,20 +197,29 @@ def _wait_for_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], 
     )
 
 
-def _condition_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _condition_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     return ConditionNode(
-        **base, test=gen.condition(spec.params["if"]), then=edges.get("then", NONE), otherwise=edges.get("else", NONE)
+        **base,
+        test=gen.condition(spec.params["if"]),
+        then=edges.get("then", NONE),
+        otherwise=edges.get("else", NONE),
     )
 
 
-def _switch_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _switch_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     cases = tuple(
         (gen.condition(test), edges[f"case {i + 1}"]) for i, test in enumerate(spec.params["cases"])
     )
     return SwitchNode(**base, cases=cases, default=edges.get("default", NONE))
 
 
-def _split_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _split_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     """Weights become cumulative thresholds in basis points of the contacts not held out."""
     weights = spec.params["weights"]
     total = sum(weights)
@@ -196,11 +232,17 @@ def _split_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen
     return SplitNode(**base, thresholds=tuple(thresholds), targets=targets, holdout=holdout)
 
 
-def _update_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _update_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     ops: list[UpdateOp] = []
     for name, value in spec.params["ops"]:
         kind = UpdateKind[name.upper()]
-        if kind in (UpdateKind.ADD_TO_GROUP, UpdateKind.MOVE_TO_GROUP, UpdateKind.REMOVE_FROM_GROUP):
+        if kind in (
+            UpdateKind.ADD_TO_GROUP,
+            UpdateKind.MOVE_TO_GROUP,
+            UpdateKind.REMOVE_FROM_GROUP,
+        ):
             ops.append(UpdateOp(kind, gen.catalog.groups.intern(value)))
         elif kind in (UpdateKind.SET, UpdateKind.APPEND, UpdateKind.INCREMENT):
             ops.extend(UpdateOp(kind, gen.catalog.fields.intern(f), v) for f, v in value.items())
@@ -211,30 +253,51 @@ def _update_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], ge
     return UpdateNode(**base, ops=tuple(ops))
 
 
-def _program_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _program_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     target = spec.params["program"]
-    return ProgramNode(**base, program=gen.catalog.programs.intern(program if target == "self" else target))
+    return ProgramNode(
+        **base, program=gen.catalog.programs.intern(program if target == "self" else target)
+    )
 
 
-def _goto_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _goto_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     max_loops = spec.params.get("max_loops")
-    return GotoNode(**base, target=edges["target"], max_loops=max_loops if max_loops is not None else NONE)
+    return GotoNode(
+        **base, target=edges["target"], max_loops=max_loops if max_loops is not None else NONE
+    )
 
 
-def _exit_node(spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str) -> Node:
+def _exit_node(
+    spec: NodeSpec, base: dict[str, Any], edges: dict[str, int], gen: CodeGenerator, program: str
+) -> Node:
     return Node(**base)
 
 
 _NODE_BUILDERS = {
-    "email": _message_node, "sms": _message_node, "webhook": _message_node, "alert": _message_node,
-    "delay": _delay_node, "wait_for": _wait_for_node, "condition": _condition_node,
-    "switch": _switch_node, "split": _split_node, "update": _update_node,
-    "start_program": _program_node, "end_program": _program_node, "goto": _goto_node,
+    "email": _message_node,
+    "sms": _message_node,
+    "webhook": _message_node,
+    "alert": _message_node,
+    "delay": _delay_node,
+    "wait_for": _wait_for_node,
+    "condition": _condition_node,
+    "switch": _switch_node,
+    "split": _split_node,
+    "update": _update_node,
+    "start_program": _program_node,
+    "end_program": _program_node,
+    "goto": _goto_node,
     "exit": _exit_node,
-}  # fmt: skip
+}
 
 
-def _routes(program: Program, entries: tuple[Entry, ...], nodes: tuple[Node, ...], catalog: Catalog) -> dict[int, EventRoute]:
+def _routes(
+    program: Program, entries: tuple[Entry, ...], nodes: tuple[Node, ...], catalog: Catalog
+) -> dict[int, EventRoute]:
     """Index each event id to the entries, waiting nodes and exit condition it can affect."""
     by_entry: dict[int, list[int]] = defaultdict(list)
     by_wait: dict[int, list[int]] = defaultdict(list)
@@ -247,7 +310,8 @@ def _routes(program: Program, entries: tuple[Entry, ...], nodes: tuple[Node, ...
     exits = {catalog.events.intern(e) for e in _events_in(program.settings.exit_on)}
     keys = set(by_entry) | set(by_wait) | exits
     return {
-        event: EventRoute(tuple(by_entry[event]), tuple(by_wait[event]), event in exits) for event in sorted(keys)
+        event: EventRoute(tuple(by_entry[event]), tuple(by_wait[event]), event in exits)
+        for event in sorted(keys)
     }
 
 

@@ -110,7 +110,9 @@ class ConditionParser:
 
     def parse(self, value: object, path: Path, event_scope: bool = False) -> Condition | None:
         """Parse a condition; ``event_scope`` is true inside ``where`` (event properties)."""
-        data = self.checker.mapping(value, path, "a condition (a mapping such as {field: city, eq: Paris})")
+        data = self.checker.mapping(
+            value, path, "a condition (a mapping such as {field: city, eq: Paris})"
+        )
         if data is None:
             return None
         if not data:
@@ -194,7 +196,9 @@ class ConditionParser:
         ops = [k for k in data if k in words]
         if len(ops) != 1:
             found = "none" if not ops else ", ".join(ops)
-            self.checker.error(path, f"give exactly one comparison ({', '.join(words)}); found {found}")
+            self.checker.error(
+                path, f"give exactly one comparison ({', '.join(words)}); found {found}"
+            )
             return None
         word = ops[0]
         return self._operand(word, data[word], (*path, word))
@@ -273,25 +277,41 @@ class ConditionParser:
         where = None
         if "where" in data:
             where = self.parse(data["where"], (*path, "where"), event_scope=True)
-        program = c.ident(data["program"], (*path, "program"), "program") if "program" in data else None
+        program = (
+            c.ident(data["program"], (*path, "program"), "program") if "program" in data else None
+        )
         message = self._message_ref(data, path, program)
-        within = c.parse(parse_duration, data["within"], (*path, "within")) if "within" in data else None
+        within = (
+            c.parse(parse_duration, data["within"], (*path, "within")) if "within" in data else None
+        )
         since = data.get("since")
         if since is not None and since != "entry":
-            c.error((*path, "since"), "since takes only 'entry' (count from this enrollment's entry)")
+            c.error(
+                (*path, "since"), "since takes only 'entry' (count from this enrollment's entry)"
+            )
         if since is not None and within is not None:
             c.error(path, "use 'within' or 'since', not both")
         at_least = c.integer(data.get("at_least", 1), (*path, "at_least"), minimum=0)
-        at_most = c.integer(data["at_most"], (*path, "at_most"), minimum=0) if "at_most" in data else None
+        at_most = (
+            c.integer(data["at_most"], (*path, "at_most"), minimum=0) if "at_most" in data else None
+        )
         if at_least is not None and at_most is not None and at_most < at_least:
             c.error(path, f"at_most ({at_most}) is below at_least ({at_least})")
         total = self._sum(data["sum"], (*path, "sum")) if "sum" in data else None
         if event is None or at_least is None or (at_most is None and "at_most" in data):
             return None
         return Did(
-            event, word == "did_not", where, message, program, within,
-            since == "entry", at_least, at_most, total,
-        )  # fmt: skip
+            event,
+            word == "did_not",
+            where,
+            message,
+            program,
+            within,
+            since == "entry",
+            at_least,
+            at_most,
+            total,
+        )
 
     def _sum(self, value: object, path: Path) -> SumTest | None:
         data = self.checker.mapping(value, path, "a mapping such as {prop: amount, gte: 100}")
@@ -316,8 +336,15 @@ class ConditionParser:
 
     def _status(self, data: dict[str, Any], path: Path) -> Condition | None:
         c = self.checker
-        c.keys(data, path, ["message", "program", "status", "status_not"], what="in a message condition")
-        program = c.ident(data["program"], (*path, "program"), "program") if "program" in data else None
+        c.keys(
+            data,
+            path,
+            ["message", "program", "status", "status_not"],
+            what="in a message condition",
+        )
+        program = (
+            c.ident(data["program"], (*path, "program"), "program") if "program" in data else None
+        )
         message = self._message_ref(data, path, program)
         words = [w for w in ("status", "status_not") if w in data]
         if len(words) != 1:

@@ -9,12 +9,32 @@ from .errors import Path, suggestion
 
 #: standard events; any name outside their namespaces is a custom event (a Segment ``track``)
 STANDARD_EVENTS = frozenset(
-    """
-    contact.created contact.updated contact.merged contact.deleted group.joined group.left
-    form.submitted email.sent email.delivered email.opened email.clicked email.bounced
-    email.unsubscribed email.complained sms.sent sms.delivered sms.clicked sms.failed
-    page.viewed link.clicked score.changed chat.started chat.message alert.sent
-    """.split()
+    {
+        "contact.created",
+        "contact.updated",
+        "contact.merged",
+        "contact.deleted",
+        "group.joined",
+        "group.left",
+        "form.submitted",
+        "email.sent",
+        "email.delivered",
+        "email.opened",
+        "email.clicked",
+        "email.bounced",
+        "email.unsubscribed",
+        "email.complained",
+        "sms.sent",
+        "sms.delivered",
+        "sms.clicked",
+        "sms.failed",
+        "page.viewed",
+        "link.clicked",
+        "score.changed",
+        "chat.started",
+        "chat.message",
+        "alert.sent",
+    }
 )
 #: namespaces reserved for standard events: a name in one of them must be standard
 RESERVED_NAMESPACES = frozenset(name.split(".")[0] for name in STANDARD_EVENTS)

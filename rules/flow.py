@@ -17,7 +17,10 @@ def check_flow(checker: Checker, nodes: dict[str, NodeSpec], start: str) -> None
     reached = reachable(nodes, start)
     for node_id in nodes:
         if node_id not in reached:
-            checker.error(("nodes", node_id), f"node '{node_id}' is unreachable: no path from '{start}' leads here")
+            checker.error(
+                ("nodes", node_id),
+                f"node '{node_id}' is unreachable: no path from '{start}' leads here",
+            )
     for cycle in _unpaced_cycles(nodes):
         loop = " -> ".join([*cycle, cycle[0]])
         checker.error(
@@ -36,7 +39,7 @@ def _check_targets(checker: Checker, nodes: dict[str, NodeSpec]) -> None:
 
 
 def _edge_path(node: NodeSpec, label: str) -> tuple[str | int, ...]:
-    """Where an edge is written: ``case 2`` is ``cases.1.next``, ``branch 1`` ``branches.0.next``."""
+    """Where an edge is written: ``case 2`` is at ``cases.1.next``."""
     word, _, number = label.partition(" ")
     if word in ("case", "branch"):
         lists = {"case": "cases", "branch": "branches"}
@@ -56,7 +59,7 @@ def reachable(nodes: dict[str, NodeSpec], start: str) -> set[str]:
 
 
 def _unpaced_cycles(nodes: dict[str, NodeSpec]) -> list[list[str]]:
-    """Cycles among nodes that neither wait nor bound their loops (one per strongly connected set)."""
+    """Cycles through nodes that neither wait nor bound their loops (one per component)."""
     paced = {n.id for n in nodes.values() if n.type in WAITING_TYPES or _bounded_goto(n)}
     graph = {
         n.id: [t for t in n.successors() if t in nodes and t not in paced]

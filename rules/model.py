@@ -95,4 +95,6 @@ class Workspace:
         """Ids of the templates folder's files (their names without extension), if one is set."""
         if self.templates is None or not self.templates.is_dir():
             return None
-        return {p.stem for p in self.templates.iterdir() if p.is_file() and not p.name.startswith(".")}
+        return {
+            p.stem for p in self.templates.iterdir() if p.is_file() and not p.name.startswith(".")
+        }

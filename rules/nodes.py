@@ -65,7 +65,9 @@ class NodeReader:
     conditions: ConditionParser
     refs: References
 
-    def read(self, node: dict[str, Any], node_type: str, path: Path) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    def read(
+        self, node: dict[str, Any], node_type: str, path: Path
+    ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
         """Return the node's labelled edges and its normalised parameters."""
         edges: list[tuple[str, str]] = []
         params: dict[str, Any] = {}
@@ -84,7 +86,9 @@ class NodeReader:
                 self.refs.templates.append(((*path, key), template))
                 params[key] = template
 
-    def texts(self, node: dict[str, Any], keys: tuple[str, ...], path: Path, params: dict[str, Any]) -> None:
+    def texts(
+        self, node: dict[str, Any], keys: tuple[str, ...], path: Path, params: dict[str, Any]
+    ) -> None:
         for key in keys:
             if key in node:
                 params[key] = self.checker.string(node[key], (*path, key))
@@ -104,35 +108,51 @@ def _message(r: NodeReader, node: dict[str, Any], path: Path, params: dict[str, 
         params["skip_if_capped"] = choice == "skip"
 
 
-def _email(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _email(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     _message(r, node, path, params)
     r.texts(node, ("subject", "preheader"), path, params)
 
 
-def _sms(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _sms(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     if ("template" in node) == ("text" in node):
         r.checker.error(path, "an sms node takes either 'template' or 'text'")
     _message(r, node, path, params)
     r.texts(node, ("text",), path, params)
 
 
-def _webhook(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _webhook(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     url = r.checker.string(node["url"], (*path, "url"), "a URL") if "url" in node else None
     if url is not None and not url.startswith(("http://", "https://", "{{")):
-        r.checker.error((*path, "url"), f"'{url}' is not a URL: it must start with http:// or https://")
+        r.checker.error(
+            (*path, "url"), f"'{url}' is not a URL: it must start with http:// or https://"
+        )
     params["url"] = url
     method = str(node.get("method", "POST")).upper()
     params["method"] = r.checker.choice(method, (*path, "method"), HTTP_METHODS)
     if "headers" in node:
-        headers = r.checker.mapping(node["headers"], (*path, "headers"), "a mapping of header names to text")
+        headers = r.checker.mapping(
+            node["headers"], (*path, "headers"), "a mapping of header names to text"
+        )
         if headers is not None:
-            params["headers"] = {k: r.checker.string(v, (*path, "headers", k)) for k, v in headers.items()}
+            params["headers"] = {
+                k: r.checker.string(v, (*path, "headers", k)) for k, v in headers.items()
+            }
     r.template(node, "body", path, params)
     if "save_response_to" in node:
-        params["save_response_to"] = r.checker.string(node["save_response_to"], (*path, "save_response_to"), "a field name")
+        params["save_response_to"] = r.checker.string(
+            node["save_response_to"], (*path, "save_response_to"), "a field name"
+        )
 
 
-def _alert(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _alert(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     r.template(node, "template", path, params)
     r.texts(node, ("subject",), path, params)
     if "to" in node:
@@ -143,31 +163,43 @@ def _alert(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], pa
         params["to"] = tuple(addresses or ())
 
 
-def _update(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _update(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     if "ops" in node:
         params["ops"] = parse_ops(r.checker, node["ops"], (*path, "ops"))
 
 
-def _delay(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _delay(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     c = r.checker
     forms = [k for k in ("until", "until_field") if k in node]
     relative = [k for k in ("for", "at") if k in node]
     if len(forms) + bool(relative) != 1:
-        c.error(path, "a delay takes 'for' and/or 'at', or 'until', or 'until_field' (with 'offset')")
+        c.error(
+            path, "a delay takes 'for' and/or 'at', or 'until', or 'until_field' (with 'offset')"
+        )
     if "offset" in node and "until_field" not in node:
         c.error((*path, "offset"), "'offset' goes with 'until_field'")
     readers: dict[str, Callable[[object], object]] = {
-        "for": parse_duration, "at": parse_time_of_day, "until": parse_instant,
+        "for": parse_duration,
+        "at": parse_time_of_day,
+        "until": parse_instant,
         "offset": parse_signed_duration,
-    }  # fmt: skip
+    }
     for key, parse in readers.items():
         if key in node:
             params[key] = c.parse(parse, node[key], (*path, key))
     if "until_field" in node:
-        params["until_field"] = c.string(node["until_field"], (*path, "until_field"), "a field name")
+        params["until_field"] = c.string(
+            node["until_field"], (*path, "until_field"), "a field name"
+        )
 
 
-def _wait_for(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _wait_for(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     if "event" in node:
         params["event"] = check_event(r.checker, node["event"], (*path, "event"))
     if "where" in node:
@@ -176,13 +208,21 @@ def _wait_for(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any],
         params["timeout"] = r.checker.parse(parse_duration, node["timeout"], (*path, "timeout"))
 
 
-def _condition(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _condition(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     if "if" in node:
         params["if"] = r.conditions.parse(node["if"], (*path, "if"))
 
 
-def _switch(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
-    cases = r.checker.sequence(node["cases"], (*path, "cases"), "a list of {if, next}") if "cases" in node else None
+def _switch(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
+    cases = (
+        r.checker.sequence(node["cases"], (*path, "cases"), "a list of {if, next}")
+        if "cases" in node
+        else None
+    )
     tests = []
     for i, case in enumerate(cases or []):
         where = (*path, "cases", i)
@@ -199,9 +239,15 @@ def _switch(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], p
     params["cases"] = tests
 
 
-def _split(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _split(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     c = r.checker
-    branches = c.sequence(node["branches"], (*path, "branches"), "a list of {weight, next}") if "branches" in node else None
+    branches = (
+        c.sequence(node["branches"], (*path, "branches"), "a list of {weight, next}")
+        if "branches" in node
+        else None
+    )
     weights = []
     for i, branch in enumerate(branches or []):
         where = (*path, "branches", i)
@@ -222,11 +268,15 @@ def _split(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], pa
     if "holdout" in node:
         holdout = c.number(node["holdout"], (*path, "holdout"))
         if holdout is not None and not 0 <= holdout < 100:
-            c.error((*path, "holdout"), f"holdout is a percentage from 0 to 99, found {node['holdout']}")
+            c.error(
+                (*path, "holdout"), f"holdout is a percentage from 0 to 99, found {node['holdout']}"
+            )
         params["holdout"] = holdout
 
 
-def _program(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _program(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     if "program" in node:
         program = r.checker.ident(node["program"], (*path, "program"), "program")
         if program is not None:
@@ -235,21 +285,35 @@ def _program(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], 
                 r.refs.programs.append(((*path, "program"), program, str(node.get("type"))))
 
 
-def _goto(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _goto(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     if "max_loops" in node:
         params["max_loops"] = r.checker.integer(node["max_loops"], (*path, "max_loops"), minimum=1)
 
 
-def _nothing(r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]) -> None:
+def _nothing(
+    r: NodeReader, node: dict[str, Any], path: Path, edges: list[Any], params: dict[str, Any]
+) -> None:
     """exit: nothing to read."""
 
 
 _READERS = {
-    "email": _email, "sms": _sms, "webhook": _webhook, "alert": _alert, "update": _update,
-    "delay": _delay, "wait_for": _wait_for, "condition": _condition, "switch": _switch,
-    "split": _split, "start_program": _program, "end_program": _program, "goto": _goto,
+    "email": _email,
+    "sms": _sms,
+    "webhook": _webhook,
+    "alert": _alert,
+    "update": _update,
+    "delay": _delay,
+    "wait_for": _wait_for,
+    "condition": _condition,
+    "switch": _switch,
+    "split": _split,
+    "start_program": _program,
+    "end_program": _program,
+    "goto": _goto,
     "exit": _nothing,
-}  # fmt: skip
+}
 
 
 def unknown_type_message(node_type: object) -> str:

@@ -13,10 +13,27 @@ from .entries import read_entries, read_settings
 from .errors import suggestion
 from .flow import check_flow
 from .model import NodeSpec, Program
-from .nodes import MESSAGE_TYPES, NODE_KEYS, REQUIRED_KEYS, NodeReader, References, unknown_type_message
+from .nodes import (
+    MESSAGE_TYPES,
+    NODE_KEYS,
+    REQUIRED_KEYS,
+    NodeReader,
+    References,
+    unknown_type_message,
+)
 from .source import Document
 
-TOP_KEYS = ("program", "name", "category", "description", "entry", "filter", "settings", "start", "nodes")
+TOP_KEYS = (
+    "program",
+    "name",
+    "category",
+    "description",
+    "entry",
+    "filter",
+    "settings",
+    "start",
+    "nodes",
+)
 REQUIRED_TOP = ("program", "name", "category", "entry", "nodes")
 
 
@@ -35,11 +52,15 @@ def check_program(document: Document, default_timezone: str = "UTC") -> ProgramC
     checker = Checker(document)
     conditions = ConditionParser(checker)
     refs = References()
-    data = checker.mapping(document.data, (), "a program (a mapping with program, name, entry, nodes ...)")
+    data = checker.mapping(
+        document.data, (), "a program (a mapping with program, name, entry, nodes ...)"
+    )
     if data is None:
         return ProgramCheck(checker, None, refs, [])
     checker.keys(data, (), TOP_KEYS, REQUIRED_TOP, what="in a program")
-    program_id = checker.ident(data["program"], ("program",), "program") if "program" in data else None
+    program_id = (
+        checker.ident(data["program"], ("program",), "program") if "program" in data else None
+    )
     name = checker.string(data["name"], ("name",)) if "name" in data else None
     category = checker.string(data["category"], ("category",)) if "category" in data else None
     description = data.get("description")
@@ -56,9 +77,18 @@ def check_program(document: Document, default_timezone: str = "UTC") -> ProgramC
     program = None
     if not checker.problems and program_id and name and category and start is not None:
         program = Program(
-            program_id, name, category, description, tuple(entries), condition, settings,
-            nodes, start, document.file, _digest(document.data),
-        )  # fmt: skip
+            program_id,
+            name,
+            category,
+            description,
+            tuple(entries),
+            condition,
+            settings,
+            nodes,
+            start,
+            document.file,
+            _digest(document.data),
+        )
     return ProgramCheck(checker, program, refs, conditions.message_refs)
 
 
@@ -78,7 +108,9 @@ def _read_nodes(checker: Checker, reader: NodeReader, value: object) -> dict[str
     return nodes
 
 
-def _read_node(checker: Checker, reader: NodeReader, node_id: str, value: object) -> NodeSpec | None:
+def _read_node(
+    checker: Checker, reader: NodeReader, node_id: str, value: object
+) -> NodeSpec | None:
     path = ("nodes", node_id)
     checker.ident(node_id, path, "node")
     node = checker.mapping(value, path, "a node such as {type: email, template: welcome}")
@@ -86,9 +118,20 @@ def _read_node(checker: Checker, reader: NodeReader, node_id: str, value: object
         return None
     node_type = node.get("type")
     if node_type not in NODE_KEYS:
-        checker.error((*path, "type"), unknown_type_message(node_type) if "type" in node else "missing required key 'type' in a node")
+        checker.error(
+            (*path, "type"),
+            unknown_type_message(node_type)
+            if "type" in node
+            else "missing required key 'type' in a node",
+        )
         return None
-    checker.keys(node, path, ("type", "name", *NODE_KEYS[node_type]), REQUIRED_KEYS.get(node_type, ()), what=f"in a {node_type} node")
+    checker.keys(
+        node,
+        path,
+        ("type", "name", *NODE_KEYS[node_type]),
+        REQUIRED_KEYS.get(node_type, ()),
+        what=f"in a {node_type} node",
+    )
     name = checker.string(node["name"], (*path, "name")) if "name" in node else None
     edges, params = reader.read(node, node_type, path)
     return NodeSpec(node_id, node_type, name, tuple(edges), params)
@@ -104,7 +147,9 @@ def _start(checker: Checker, data: dict[str, Any], nodes: dict[str, NodeSpec]) -
     return next(iter(nodes), None)
 
 
-def _check_local_messages(checker: Checker, refs: list[MessageRef], nodes: dict[str, NodeSpec]) -> None:
+def _check_local_messages(
+    checker: Checker, refs: list[MessageRef], nodes: dict[str, NodeSpec]
+) -> None:
     """``message: ID`` without ``program:`` names a node of this program that sends something."""
     senders = [n.id for n in nodes.values() if n.type in MESSAGE_TYPES]
     for ref in refs:
@@ -112,7 +157,9 @@ def _check_local_messages(checker: Checker, refs: list[MessageRef], nodes: dict[
             continue
         node = nodes.get(ref.message)
         if node is None:
-            checker.error(ref.path, f"no node named '{ref.message}'{suggestion(ref.message, senders)}")
+            checker.error(
+                ref.path, f"no node named '{ref.message}'{suggestion(ref.message, senders)}"
+            )
         elif node.type not in MESSAGE_TYPES:
             checker.error(ref.path, f"node '{ref.message}' is a {node.type} node: it sends nothing")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
 from .checker import Checker
-from .errors import Problem, ProgramError, suggestion
+from .errors import Path, Problem, ProgramError, suggestion
 from .model import Program, Workspace
 from .nodes import MESSAGE_TYPES
 from .program import ProgramCheck, check_program
@@ -62,7 +62,7 @@ def _walk(folder: FilePath) -> list[FilePath]:
 
 
 def load_project(paths: Sequence[FilePath | str]) -> Project:
-    """Validate every program under ``paths``; programs validated together may refer to each other."""
+    """Validate every program under ``paths``; programs validated together may name each other."""
     project = Project()
     files, project.problems = program_files(FilePath(p) for p in paths)
     checks: list[tuple[ProgramCheck, Workspace]] = []
@@ -99,7 +99,11 @@ def _check_file(project: Project, path: FilePath, workspace: Workspace) -> Progr
     except ProgramError as error:
         project.problems.extend(error.problems)
         return None
-    if isinstance(document.data, dict) and "program" not in document.data and "programs" in document.data:
+    if (
+        isinstance(document.data, dict)
+        and "program" not in document.data
+        and "programs" in document.data
+    ):
         project.skipped.append(str(path))  # a journey test, run by `parcours test`
         return None
     return check_program(document, workspace.timezone)
@@ -122,54 +126,80 @@ def _check_across(project: Project, checks: list[tuple[ProgramCheck, Workspace]]
 def _programs_by_id(checks: list[tuple[ProgramCheck, Workspace]]) -> dict[str, Program | None]:
     known: dict[str, Program | None] = {}
     for check, _ in checks:
-        program_id = check.checker.document.data.get("program") if isinstance(check.checker.document.data, dict) else None
+        program_id = (
+            check.checker.document.data.get("program")
+            if isinstance(check.checker.document.data, dict)
+            else None
+        )
         if not isinstance(program_id, str):
             continue
         if program_id in known:
-            check.checker.error(("program",), f"another file already defines program '{program_id}'")
+            check.checker.error(
+                ("program",), f"another file already defines program '{program_id}'"
+            )
         known[program_id] = check.program
     return known
 
 
 def _check_templates(checker: Checker, check: ProgramCheck, workspace: Workspace) -> None:
     templates = workspace.template_ids()
-    if templates is None:
+    if templates is None or workspace.templates is None:
         return
     for path, template in check.refs.templates:
         if template not in templates:
-            folder = workspace.templates.name if workspace.templates else "templates"
-            checker.error(path, f"no template '{template}' in the folder {folder}/{suggestion(template, templates)}")
+            hint = suggestion(template, templates)
+            folder = workspace.templates.name
+            checker.error(path, f"no template '{template}' in the folder {folder}/{hint}")
 
 
 def _check_senders(checker: Checker, check: ProgramCheck, workspace: Workspace) -> None:
     for path, sender in check.refs.senders:
         if sender not in workspace.senders:
-            hint = suggestion(sender, workspace.senders) if workspace.senders else (
-                " (parcours.yaml defines no sender profiles)"
-            )
+            hint = suggestion(sender, workspace.senders)
+            if not workspace.senders:
+                hint = " (parcours.yaml defines no sender profiles)"
             checker.error(path, f"no sender profile '{sender}'{hint}")
 
 
-def _check_program_refs(checker: Checker, check: ProgramCheck, known: dict[str, Program | None]) -> None:
+def _check_program_refs(
+    checker: Checker, check: ProgramCheck, known: dict[str, Program | None]
+) -> None:
+    """start_program / end_program targets, and messages of other programs."""
     for path, program_id, node_type in check.refs.programs:
-        if program_id not in known:
-            checker.error(path, f"no program '{program_id}' among those validated{suggestion(program_id, known)}")
-            continue
-        target = known[program_id]
-        if node_type == "start_program" and target is not None and not any(e.kind == "api" for e in target.entries):
-            checker.error(path, f"program '{program_id}' has no {{api: true}} entry, so start_program cannot enroll anyone in it")
+        target = _known_program(checker, path, program_id, known)
+        if node_type == "start_program" and target and not _has_api_entry(target):
+            checker.error(
+                path,
+                f"program '{program_id}' has no {{api: true}} entry, "
+                "so start_program cannot enroll anyone in it",
+            )
     for ref in check.message_refs:
-        if ref.program is None:
-            continue
-        if ref.program not in known:
-            checker.error(ref.path, f"no program '{ref.program}' among those validated{suggestion(ref.program, known)}")
-            continue
-        target = known[ref.program]
+        target = _known_program(checker, ref.path, ref.program, known) if ref.program else None
         if target is None:
             continue
         node = target.nodes.get(ref.message)
         senders = [n.id for n in target.nodes.values() if n.type in MESSAGE_TYPES]
         if node is None:
-            checker.error(ref.path, f"program '{ref.program}' has no node '{ref.message}'{suggestion(ref.message, senders)}")
+            hint = suggestion(ref.message, senders)
+            checker.error(ref.path, f"program '{target.id}' has no node '{ref.message}'{hint}")
         elif node.type not in MESSAGE_TYPES:
-            checker.error(ref.path, f"node '{ref.message}' of program '{ref.program}' is a {node.type} node: it sends nothing")
+            checker.error(
+                ref.path,
+                f"node '{ref.message}' of program '{target.id}' is a {node.type} node: "
+                "it sends nothing",
+            )
+
+
+def _known_program(
+    checker: Checker, path: Path, program_id: str, known: dict[str, Program | None]
+) -> Program | None:
+    """The program named ``program_id``; a problem if no file validated with this one defines it."""
+    if program_id not in known:
+        hint = suggestion(program_id, known)
+        checker.error(path, f"no program '{program_id}' among those validated{hint}")
+        return None
+    return known[program_id]
+
+
+def _has_api_entry(program: Program) -> bool:
+    return any(entry.kind == "api" for entry in program.entries)

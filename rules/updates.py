@@ -24,7 +24,9 @@ UPDATE_OPS = {
 
 def parse_ops(checker: Checker, value: object, path: Path) -> list[tuple[str, Any]]:
     """Return ``(operation, value)`` pairs; each op is a one-key mapping such as ``{tag: vip}``."""
-    items = checker.sequence(value, path, "a list of operations such as [{add_to_group: customers}]")
+    items = checker.sequence(
+        value, path, "a list of operations such as [{add_to_group: customers}]"
+    )
     if items is None:
         return []
     if not items:
@@ -42,7 +44,9 @@ def _parse_op(checker: Checker, item: object, path: Path) -> tuple[str, Any] | N
     if data is None:
         return None
     if len(data) != 1:
-        checker.error(path, f"an operation has exactly one key, found {len(data)}: {', '.join(data)}")
+        checker.error(
+            path, f"an operation has exactly one key, found {len(data)}: {', '.join(data)}"
+        )
         return None
     name, value = next(iter(data.items()))
     where = (*path, name)

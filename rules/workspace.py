@@ -48,12 +48,13 @@ def read_workspace(path: FilePath | None, folder: FilePath) -> tuple[Workspace, 
         folder=path.parent,
         file=str(path),
         timezone=checker.parse(check_timezone, data["timezone"], ("timezone",)) or "UTC"
-        if "timezone" in data else "UTC",
+        if "timezone" in data
+        else "UTC",
         templates=_templates(checker, data, path.parent),
         senders=_senders(checker, data.get("senders", {})),
         channels=_channels(checker, data.get("channels", {})),
         frequency_caps=tuple(_caps(checker, data.get("frequency_caps", []))),
-    )  # fmt: skip
+    )
     return workspace, checker.problems
 
 
@@ -65,7 +66,9 @@ def _templates(checker: Checker, data: dict[str, Any], folder: FilePath) -> File
         return None
     templates = folder / name
     if not templates.is_dir():
-        checker.error(("templates",), f"the templates folder '{name}' does not exist next to parcours.yaml")
+        checker.error(
+            ("templates",), f"the templates folder '{name}' does not exist next to parcours.yaml"
+        )
         return None
     return templates
 
@@ -102,15 +105,27 @@ def _channels(checker: Checker, value: object) -> dict[str, dict[str, Any]]:
 
 
 def _caps(checker: Checker, value: object) -> list[FrequencyCap]:
-    items = checker.sequence(value, ("frequency_caps",), "a list such as [{channel: email, max: 3, per: 7d}]")
+    items = checker.sequence(
+        value, ("frequency_caps",), "a list such as [{channel: email, max: 3, per: 7d}]"
+    )
     caps = []
     for i, item in enumerate(items or []):
         path = ("frequency_caps", i)
         data = checker.mapping(item, path, "a cap such as {channel: email, max: 3, per: 7d}")
         if data is None:
             continue
-        checker.keys(data, path, ("channel", "max", "per"), ("channel", "max", "per"), what="in a frequency cap")
-        channel = checker.choice(data.get("channel"), (*path, "channel"), CAP_CHANNELS) if "channel" in data else None
+        checker.keys(
+            data,
+            path,
+            ("channel", "max", "per"),
+            ("channel", "max", "per"),
+            what="in a frequency cap",
+        )
+        channel = (
+            checker.choice(data.get("channel"), (*path, "channel"), CAP_CHANNELS)
+            if "channel" in data
+            else None
+        )
         most = checker.integer(data["max"], (*path, "max"), minimum=1) if "max" in data else None
         per = checker.parse(parse_duration, data["per"], (*path, "per")) if "per" in data else None
         if channel and most and per:

@@ -20,6 +20,22 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ID_HELP = "lowercase letters, digits, '_' and '-', starting with a letter or digit, at most 64"
 
 
+def describe(value: object) -> str:
+    """A value as a message shows it: ``false``, ``12``, ``'text'``, or its type for containers."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return f"'{value}'"
+    return type_name(value)
+
+
+def article(word: str) -> str:
+    """``an email``, ``a delay``."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
 def type_name(value: object) -> str:
     """How a value's type reads in a message."""
     if value is None:
@@ -34,7 +50,7 @@ class Checker:
 
     def __init__(self, document: Document) -> None:
         self.document = document
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = list(document.problems)
 
     def error(self, path: Path, message: str) -> None:
         self.problems.append(self.document.problem(path, message))
@@ -109,6 +125,12 @@ class Checker:
             self.error(path, f"'{text}' is not a valid {what} id: use {ID_HELP} characters")
             return None
         return text
+
+    def reference(self, value: object, path: Path, what: str) -> str | None:
+        """A reference to an id: checked like one, but kept when malformed so that the thing it
+        names (reported once where it is defined) still counts as referenced."""
+        self.ident(value, path, what)
+        return value if isinstance(value, str) and value.strip() else None
 
     def choice(self, value: object, path: Path, choices: Iterable[str]) -> str | None:
         choices = list(choices)

@@ -291,7 +291,9 @@ class ConditionParser:
             )
         if since is not None and within is not None:
             c.error(path, "use 'within' or 'since', not both")
-        at_least = c.integer(data.get("at_least", 1), (*path, "at_least"), minimum=0)
+        # "did X" means at least once; "did X at most 2 times" includes never
+        default_least = 0 if "at_most" in data else 1
+        at_least = c.integer(data.get("at_least", default_least), (*path, "at_least"), minimum=0)
         at_most = (
             c.integer(data["at_most"], (*path, "at_most"), minimum=0) if "at_most" in data else None
         )

@@ -41,7 +41,9 @@ def parse_time_of_day(value: object) -> int:
     """``"09:00"`` -> 32400 seconds after midnight."""
     match = _TIME.match(value) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"'{value}' is not a time of day such as \"09:00\" (quote it in YAML)")
+        raise ValueError(
+            f"'{value}' is not a time of day such as \"09:00\" (hours 00-23, minutes 00-59)"
+        )
     return int(match.group(1)) * 3600 + int(match.group(2)) * 60
 
 

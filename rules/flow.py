@@ -5,14 +5,17 @@ from __future__ import annotations
 from .checker import Checker
 from .errors import suggestion
 from .model import NodeSpec
+from .nodes import UNREADABLE
 
 #: node types where a contact waits, so a loop through them is paced by time
 WAITING_TYPES = frozenset({"delay", "wait_for"})
 
 
 def check_flow(checker: Checker, nodes: dict[str, NodeSpec], start: str) -> None:
-    _check_targets(checker, nodes)
-    if start not in nodes:
+    """Report dangling targets; then, if the graph is whole, unreachable nodes and endless loops
+    (judging them over a broken graph would report the same mistake again in other words)."""
+    whole = _check_targets(checker, nodes)
+    if not whole or start not in nodes or any(n.type == UNREADABLE for n in nodes.values()):
         return
     reached = reachable(nodes, start)
     for node_id in nodes:
@@ -30,12 +33,16 @@ def check_flow(checker: Checker, nodes: dict[str, NodeSpec], start: str) -> None
         )
 
 
-def _check_targets(checker: Checker, nodes: dict[str, NodeSpec]) -> None:
+def _check_targets(checker: Checker, nodes: dict[str, NodeSpec]) -> bool:
+    """Report targets that name no node; return whether every target exists."""
+    whole = True
     for node in nodes.values():
         for label, target in node.edges:
             if target not in nodes:
                 path = _edge_path(node, label)
                 checker.error(path, f"no node named '{target}'{suggestion(target, nodes)}")
+                whole = False
+    return whole
 
 
 def _edge_path(node: NodeSpec, label: str) -> tuple[str | int, ...]:

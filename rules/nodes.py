@@ -43,6 +43,10 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "end_program": ("program",),
     "goto": ("target",),
 }
+#: keys that name a single successor, in the order a drawing lists them
+SUCCESSOR_KEYS = ("next", "then", "else", "on_timeout", "default", "target")
+#: the type of a node that could not be read (its problems are reported; it stays in the graph)
+UNREADABLE = "?"
 #: node types that send a message (``message:`` in a condition must name one of these)
 MESSAGE_TYPES = frozenset({"email", "sms", "webhook", "alert"})
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -71,9 +75,9 @@ class NodeReader:
         """Return the node's labelled edges and its normalised parameters."""
         edges: list[tuple[str, str]] = []
         params: dict[str, Any] = {}
-        for key in ("next", "then", "else", "on_timeout", "default", "target"):
+        for key in SUCCESSOR_KEYS:
             if key in node and key in NODE_KEYS[node_type]:
-                target = self.checker.ident(node[key], (*path, key), "node")
+                target = self.checker.reference(node[key], (*path, key), "node")
                 if target is not None:
                     edges.append((key, target))
         _READERS[node_type](self, node, path, edges, params)
@@ -231,7 +235,9 @@ def _switch(
             continue
         r.checker.keys(data, where, ("if", "next"), ("if", "next"), what="in a case")
         tests.append(r.conditions.parse(data["if"], (*where, "if")) if "if" in data else None)
-        target = r.checker.ident(data["next"], (*where, "next"), "node") if "next" in data else None
+        target = (
+            r.checker.reference(data["next"], (*where, "next"), "node") if "next" in data else None
+        )
         if target is not None:
             edges.insert(i, (f"case {i + 1}", target))
     if cases == []:
@@ -259,7 +265,7 @@ def _split(
         if weight is not None and weight <= 0:
             c.error((*where, "weight"), f"a split weight must be positive, found {data['weight']}")
         weights.append(weight)
-        target = c.ident(data["next"], (*where, "next"), "node") if "next" in data else None
+        target = c.reference(data["next"], (*where, "next"), "node") if "next" in data else None
         if target is not None:
             edges.append((f"branch {i + 1}", target))
     if branches is not None and len(branches) < 1:

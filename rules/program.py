@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .checker import Checker
+from .checker import Checker, article
 from .conditions import ConditionParser, MessageRef
 from .entries import read_entries, read_settings
 from .errors import suggestion
@@ -17,6 +17,8 @@ from .nodes import (
     MESSAGE_TYPES,
     NODE_KEYS,
     REQUIRED_KEYS,
+    SUCCESSOR_KEYS,
+    UNREADABLE,
     NodeReader,
     References,
     unknown_type_message,
@@ -115,26 +117,31 @@ def _read_node(
     checker.ident(node_id, path, "node")
     node = checker.mapping(value, path, "a node such as {type: email, template: welcome}")
     if node is None:
-        return None
+        return NodeSpec(node_id, UNREADABLE, None, ())
     node_type = node.get("type")
     if node_type not in NODE_KEYS:
-        checker.error(
-            (*path, "type"),
-            unknown_type_message(node_type)
-            if "type" in node
-            else "missing required key 'type' in a node",
-        )
-        return None
+        if "type" in node:
+            checker.error((*path, "type"), unknown_type_message(node_type))
+        else:
+            checker.error(path, "missing required key 'type' in a node")
+        return _unreadable(node_id, node)
     checker.keys(
         node,
         path,
         ("type", "name", *NODE_KEYS[node_type]),
         REQUIRED_KEYS.get(node_type, ()),
-        what=f"in a {node_type} node",
+        what=f"in {article(node_type)} node",
     )
     name = checker.string(node["name"], (*path, "name")) if "name" in node else None
     edges, params = reader.read(node, node_type, path)
     return NodeSpec(node_id, node_type, name, tuple(edges), params)
+
+
+def _unreadable(node_id: str, node: dict[str, Any]) -> NodeSpec:
+    """A node whose type is unknown: kept with the successors it names, so that the nodes
+    around it are not reported as unreachable or dangling because of it."""
+    edges = [(key, node[key]) for key in SUCCESSOR_KEYS if isinstance(node.get(key), str)]
+    return NodeSpec(node_id, UNREADABLE, None, tuple(edges))
 
 
 def _start(checker: Checker, data: dict[str, Any], nodes: dict[str, NodeSpec]) -> str | None:

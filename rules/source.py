@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
@@ -16,11 +15,13 @@ from .errors import Path, Problem, ProgramError
 
 @dataclass
 class Document:
-    """A parsed file: its data and the line (1-based) where each path starts."""
+    """A parsed file: its data, the line (1-based) where each path starts, and the problems
+    found while reading that did not stop it (a key given twice keeps its first value)."""
 
     file: str
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
 
     def line(self, path: Path) -> int:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -53,15 +54,36 @@ def read_document(path: FilePath, display: str | None = None) -> Document:
 
 def parse_json(text: str, name: str) -> Document:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_first_wins)
     except json.JSONDecodeError as error:
-        message = f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        raise ProgramError([Problem(name, error.lineno, (), message)]) from None
-    try:
-        lines = _yaml_lines(text)  # JSON is YAML: borrow its marks for line numbers
-    except yaml.YAMLError:
-        lines = {}
-    return Document(name, data, lines)
+        raise ProgramError([_json_problem(error, text, name)]) from None
+    try:  # JSON is YAML: its reading gives lines, and keys given twice that json.loads hides
+        document = parse_yaml(text, name)
+        return Document(name, data, document.lines, document.problems)
+    except ProgramError:
+        return Document(name, data)
+
+
+def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice keeps its first value, as in YAML (and is reported by the YAML pass)."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        result.setdefault(key, value)
+    return result
+
+
+def _json_problem(error: json.JSONDecodeError, text: str, name: str) -> Problem:
+    """Where JSON breaks; a trailing comma is named as such, at the comma."""
+    before = text[: error.pos].rstrip()
+    if before.endswith(",") and text[error.pos : error.pos + 1] in ("}", "]"):
+        comma = len(before) - 1
+        line = text.count("\n", 0, comma) + 1
+        column = comma - (text.rfind("\n", 0, comma) + 1) + 1
+        where = f"line {line}, column {column}"
+        closing = text[error.pos]
+        return Problem(name, line, (), f"broken JSON at {where}: trailing comma before '{closing}'")
+    message = f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+    return Problem(name, error.lineno, (), message)
 
 
 def parse_yaml(text: str, name: str) -> Document:
@@ -77,9 +99,7 @@ def parse_yaml(text: str, name: str) -> Document:
         raise ProgramError([Problem(name, 1, (), f"broken YAML: {error}")]) from None
     finally:
         loader.dispose()
-    if problems:
-        raise ProgramError(problems)
-    return Document(name, data, lines)
+    return Document(name, data, lines, problems)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -110,9 +130,18 @@ _LineLoader.add_implicit_resolver(
 
 
 def _yaml_problem(error: yaml.MarkedYAMLError, name: str) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    what = error.problem or error.context or "cannot be parsed"
+    """Where YAML breaks. An unclosed bracket is reported where it opens, not where the
+    parser noticed (often the next line, which is sound)."""
+    context = error.context or ""
+    opening = error.context_mark
+    if context.startswith("while parsing a flow") and opening is not None:
+        bracket = opening.buffer[opening.pointer] if opening.buffer else "["
+        line, column = opening.line + 1, opening.column + 1
+        what = f"the '{bracket}' opened here is never closed"
+    else:
+        mark = error.problem_mark or opening
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = error.problem or context or "cannot be parsed"
     return Problem(name, line, (), f"broken YAML at line {line}, column {column}: {what}")
 
 
@@ -159,19 +188,3 @@ def _build_mapping(
         lines[child] = key_node.start_mark.line + 1
         result[key] = _build(loader, value_node, child, lines, problems, name)
     return result
-
-
-def _yaml_lines(text: str) -> dict[Path, int]:
-    loader = _LineLoader(text)
-    try:
-        node = loader.get_single_node()
-        lines: dict[Path, int] = {}
-        if node is not None:
-            _build(loader, node, (), lines, [], "")
-        return lines
-    finally:
-        loader.dispose()
-
-
-def as_mapping(value: object) -> Mapping[str, Any] | None:
-    return value if isinstance(value, dict) else None

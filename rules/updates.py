@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .checker import Checker, type_name
+from .checker import Checker, describe
 from .errors import Path, suggestion
 
 #: operation -> what its value is
@@ -63,7 +63,7 @@ def _parse_op(checker: Checker, item: object, path: Path) -> tuple[str, Any] | N
         return (name, tuple(tags)) if tags else None
     if kind == "flag":
         if value is not True:
-            checker.error(where, f"'{name}' takes the value true, found {type_name(value)}")
+            checker.error(where, f"'{name}' takes the value true, found {describe(value)}")
             return None
         return name, True
     return _parse_fields(checker, name, value, where, numbers=kind == "numbers")

@@ -36,7 +36,7 @@ def read_workspace(path: FilePath | None, folder: FilePath) -> tuple[Workspace, 
     if path is None:
         return Workspace(folder=folder), []
     try:
-        document = read_document(path)
+        document = read_document(path, display=_shown(path))
     except ProgramError as error:
         return Workspace(folder=path.parent), error.problems
     checker = Checker(document)
@@ -56,6 +56,14 @@ def read_workspace(path: FilePath | None, folder: FilePath) -> tuple[Workspace, 
         frequency_caps=tuple(_caps(checker, data.get("frequency_caps", []))),
     )
     return workspace, checker.problems
+
+
+def _shown(path: FilePath) -> str:
+    """The path as problems show it: relative to the working folder when it lies below it."""
+    try:
+        return str(path.relative_to(FilePath.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _templates(checker: Checker, data: dict[str, Any], folder: FilePath) -> FilePath | None:

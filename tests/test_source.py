@@ -53,10 +53,10 @@ def test_yaml_merge_keys_are_honoured() -> None:
     }
 
 
-def test_yaml_duplicate_key_is_an_error_with_its_line() -> None:
-    with pytest.raises(ProgramError) as caught:
-        parse_yaml("program: a\nname: x\nprogram: b\n", "p.yaml")
-    [problem] = caught.value.problems
+def test_yaml_duplicate_key_is_a_problem_that_keeps_the_first_value() -> None:
+    document = parse_yaml("program: a\nname: x\nprogram: b\n", "p.yaml")
+    assert document.data == {"program": "a", "name": "x"}
+    [problem] = document.problems
     assert (problem.line, problem.path, problem.message) == (
         3,
         ("program",),
@@ -64,21 +64,42 @@ def test_yaml_duplicate_key_is_an_error_with_its_line() -> None:
     )
 
 
+def test_unclosed_yaml_bracket_is_reported_where_it_opens() -> None:
+    with pytest.raises(ProgramError) as caught:
+        parse_yaml("program: a\nnodes: {welcome: {type: email}\nname: x\n", "p.yaml")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line) == ("p.yaml", 2)
+    assert problem.message == "broken YAML at line 2, column 8: the '{' opened here is never closed"
+
+
 def test_broken_yaml_names_line_and_column() -> None:
     with pytest.raises(ProgramError) as caught:
-        parse_yaml("program: a\nnodes: {welcome: {type: email}\n", "p.yaml")
+        parse_yaml("program: a\nname: x\n  category: y\n", "p.yaml")
     [problem] = caught.value.problems
-    assert problem.file == "p.yaml"
     assert problem.line == 3
-    assert problem.message.startswith("broken YAML at line 3, column 1:")
+    assert problem.message.startswith("broken YAML at line 3, column 11:")
+
+
+def test_json_trailing_comma_is_named_at_the_comma() -> None:
+    with pytest.raises(ProgramError) as caught:
+        parse_json('{\n  "program": "a",\n  "name": "x",\n}\n', "p.json")
+    [problem] = caught.value.problems
+    assert problem.line == 3
+    assert problem.message == "broken JSON at line 3, column 14: trailing comma before '}'"
 
 
 def test_broken_json_names_line_and_column() -> None:
     with pytest.raises(ProgramError) as caught:
-        parse_json('{\n  "program": "a",\n  "name": "x",\n}\n', "p.json")
+        parse_json('{\n  "program": "a",\n  "name" "x"\n}\n', "p.json")
     [problem] = caught.value.problems
-    assert problem.line == 4
-    assert problem.message.startswith("broken JSON at line 4, column 1:")
+    assert problem.line == 3
+    assert problem.message == "broken JSON at line 3, column 10: Expecting ':' delimiter"
+
+
+def test_json_key_given_twice_is_a_problem() -> None:
+    document = parse_json('{\n  "name": "a",\n  "name": "b"\n}', "p.json")
+    assert document.data == {"name": "a"}
+    assert [(p.line, p.message) for p in document.problems] == [(3, "'name' is given twice")]
 
 
 def test_json_values_get_lines_too() -> None:

@@ -72,23 +72,81 @@ class _PastEvent:
         return self._outer.history(event)
 
 
-def evaluate(bytecode: Bytecode, pc: int, context: Context) -> bool:
+class Step(NamedTuple):
+    """One instruction with its operand decoded (what the pure-Python evaluator runs)."""
+
+    op: int
+    a: int
+    b: int
+    operand: Operand
+
+
+class Query(NamedTuple):
+    """One history query row, decoded."""
+
+    event: int
+    program: int
+    message: int
+    window: int
+    since_entry: bool
+    at_least: int
+    at_most: int
+    where: int
+    sum_prop: int
+    sum_cmp: Cmp | None
+    sum_operand: Operand
+
+
+def decode(bytecode: Bytecode) -> tuple[tuple[Step, ...], tuple[Query, ...]]:
+    """Read the arrays back into Python tuples once, so evaluation does not touch numpy."""
+    steps = []
+    for op, a, b, c in bytecode.code.reshape(-1, WORDS).tolist():
+        leaf = op in (Op.FIELD, Op.PROP)
+        steps.append(
+            Step(op, a, Cmp(b) if leaf else b, operand(bytecode, c, Cmp(b)) if leaf else None)
+        )
+    h = bytecode.history
+    queries = []
+    for i in range(len(h.event)):
+        has_sum = int(h.sum_prop[i]) != NONE
+        cmp = Cmp(int(h.sum_cmp[i])) if has_sum else None
+        queries.append(
+            Query(
+                int(h.event[i]), int(h.program[i]), int(h.message[i]), int(h.window[i]),
+                bool(h.since_entry[i]), int(h.at_least[i]), int(h.at_most[i]), int(h.where[i]),
+                int(h.sum_prop[i]), cmp,
+                operand(bytecode, int(h.sum_const[i]), cmp) if cmp is not None else None,
+            )
+        )  # fmt: skip
+    return tuple(steps), tuple(queries)
+
+
+class Decoded:
+    """A program's bytecode decoded for this evaluator; build it once per program."""
+
+    __slots__ = ("queries", "steps")
+
+    def __init__(self, bytecode: Bytecode) -> None:
+        self.steps, self.queries = decode(bytecode)
+
+
+def evaluate(code: Bytecode | Decoded, pc: int, context: Context) -> bool:
     """Run the condition that starts at instruction ``pc``; NONE (no condition) holds."""
     if pc == NONE:
         return True
-    code = bytecode.code
+    decoded = code if isinstance(code, Decoded) else Decoded(code)
+    steps = decoded.steps
     stack: list[bool] = []
     while True:
-        word = pc * WORDS
-        op, a, b, c = (int(x) for x in code[word : word + WORDS])
+        op, a, b, value = steps[pc]
         pc += 1
         if op == Op.RETURN:
             return stack.pop()
         if op == Op.JUMP_IF_FALSE_OR_POP:
-            if not stack[-1]:
-                pc = a
-            else:
+            if stack[-1]:
                 stack.pop()
+            else:
+                pc = a
         elif op == Op.JUMP_IF_TRUE_OR_POP:
             if stack[-1]:
                 pc = a
@@ -96,22 +154,18 @@ def evaluate(bytecode: Bytecode, pc: int, context: Context) -> bool:
                 stack.pop()
         elif op == Op.NOT:
             stack.append(not stack.pop())
+        elif op == Op.FIELD:
+            stack.append(compare(b, context.field(a), value, context.moment))
+        elif op == Op.PROP:
+            stack.append(compare(b, context.prop(a), value, context.moment))
+        elif op == Op.IN_GROUP:
+            stack.append(context.in_group(a))
+        elif op == Op.STATUS:
+            stack.append(bool((1 << context.status(a)) & b))
+        elif op == Op.DID:
+            stack.append(_did(decoded, decoded.queries[a], context))
         else:
-            stack.append(_leaf(bytecode, op, a, b, c, context))
-
-
-def _leaf(bytecode: Bytecode, op: int, a: int, b: int, c: int, context: Context) -> bool:
-    if op == Op.FIELD:
-        return compare(Cmp(b), context.field(a), operand(bytecode, c, Cmp(b)), context.moment)
-    if op == Op.PROP:
-        return compare(Cmp(b), context.prop(a), operand(bytecode, c, Cmp(b)), context.moment)
-    if op == Op.IN_GROUP:
-        return context.in_group(a)
-    if op == Op.STATUS:
-        return bool((1 << context.status(a)) & b)
-    if op == Op.DID:
-        return _did(bytecode, a, context)
-    raise ValueError(f"unknown opcode {op}")
+            raise ValueError(f"unknown opcode {op}")
 
 
 def operand(bytecode: Bytecode, index: int, cmp: Cmp) -> Operand:
@@ -142,31 +196,28 @@ def _scalar(bytecode: Bytecode, index: int) -> Scalar:
     raise ValueError(f"constant {index} of kind {kind} is not a scalar")
 
 
-def _did(bytecode: Bytecode, query: int, context: Context) -> bool:
-    """Count (and sum) the past events that match history query ``query``."""
-    h = bytecode.history
-    since = _window_start(int(h.window[query]), bool(h.since_entry[query]), context)
-    program, message, where = int(h.program[query]), int(h.message[query]), int(h.where[query])
+def _did(decoded: Decoded, query: Query, context: Context) -> bool:
+    """Count (and sum) the past events that match a history query."""
+    now = context.moment.now
+    since = _window_start(query.window, query.since_entry, context)
     count, total = 0, 0.0
-    for past in context.history(int(h.event[query])):
-        if past.time < since or past.time > context.moment.now:
+    for past in context.history(query.event):
+        if past.time < since or past.time > now:
             continue
-        if (program != NONE and past.program != program) or (
-            message != NONE and past.message != message
-        ):
+        if query.program != NONE and past.program != query.program:
             continue
-        if where != NONE and not evaluate(bytecode, where, _PastEvent(context, past)):
+        if query.message != NONE and past.message != query.message:
+            continue
+        if query.where != NONE and not evaluate(decoded, query.where, _PastEvent(context, past)):
             continue
         count += 1
-        if h.sum_prop[query] != NONE:
-            total += as_number(past.props.get(int(h.sum_prop[query]))) or 0.0
-    at_most = int(h.at_most[query])
-    if count < int(h.at_least[query]) or (at_most != NONE and count > at_most):
+        if query.sum_cmp is not None:
+            total += as_number(past.props.get(query.sum_prop)) or 0.0
+    if count < query.at_least or (query.at_most != NONE and count > query.at_most):
         return False
-    if h.sum_prop[query] == NONE:
+    if query.sum_cmp is None:
         return True
-    cmp = Cmp(int(h.sum_cmp[query]))
-    return compare(cmp, total, operand(bytecode, int(h.sum_const[query]), cmp), context.moment)
+    return compare(query.sum_cmp, total, query.sum_operand, context.moment)
 
 
 def _window_start(window: int, since_entry: bool, context: Context) -> float:

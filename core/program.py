@@ -226,11 +226,21 @@ class Bytecode:
 
 @dataclass(frozen=True, slots=True)
 class EventRoute:
-    """What one event can affect in a program: entries, waiting nodes, the exit condition."""
+    """What one event can affect in a program: entries, waiting nodes, exit and goal conditions."""
 
     entries: tuple[int, ...] = ()
     waiting: tuple[int, ...] = ()
     exit_on: bool = False
+    goal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyCap:
+    """At most ``max`` messages of ``channel`` to one contact in any ``per`` seconds."""
+
+    channel: str
+    max: int
+    per: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

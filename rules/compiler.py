@@ -17,6 +17,7 @@ from parcours.core.program import (
     Entry,
     EntryKind,
     EventRoute,
+    FrequencyCap,
     GotoNode,
     MessageNode,
     Node,
@@ -35,7 +36,7 @@ from parcours.core.program import (
 
 from .codegen import CodeGenerator
 from .conditions import All, AnyOf, Condition, Did, Not
-from .model import EntrySpec, NodeSpec, Program, SettingsSpec
+from .model import EntrySpec, NodeSpec, Program, SettingsSpec, Workspace
 
 #: the event that a group entry listens to
 GROUP_JOINED = "group.joined"
@@ -45,20 +46,35 @@ BASIS = 10_000
 
 @dataclass
 class CompiledWorkspace:
-    """Programs compiled against one shared catalog."""
+    """Programs compiled against one shared catalog, with what the workspace file sets for all."""
 
     catalog: Catalog = field(default_factory=Catalog)
     programs: dict[str, CompiledProgram] = field(default_factory=dict)
+    caps: tuple[FrequencyCap, ...] = ()
+    timezone: str = "UTC"
 
 
 def compile_workspace(
-    programs: Iterable[Program], catalog: Catalog | None = None
+    programs: Iterable[Program],
+    catalog: Catalog | None = None,
+    workspace: Workspace | None = None,
 ) -> CompiledWorkspace:
-    """Compile validated programs; an existing ``catalog`` keeps the ids it has already given."""
-    workspace = CompiledWorkspace(catalog or Catalog())
+    """Compile validated programs; an existing ``catalog`` keeps the ids it has already given.
+
+    Parameters:
+        programs: validated programs.
+        catalog: the workspace's name tables, when some programs were compiled before.
+        workspace: ``parcours.yaml``, for its frequency caps and time zone.
+    """
+    compiled = CompiledWorkspace(catalog or Catalog())
+    if workspace is not None:
+        compiled.caps = tuple(
+            FrequencyCap(c.channel, c.max, c.per) for c in workspace.frequency_caps
+        )
+        compiled.timezone = workspace.timezone
     for program in programs:
-        workspace.programs[program.id] = compile_program(program, workspace.catalog)
-    return workspace
+        compiled.programs[program.id] = compile_program(program, compiled.catalog)
+    return compiled
 
 
 def compile_program(program: Program, catalog: Catalog) -> CompiledProgram:
@@ -308,9 +324,12 @@ def _routes(
         if isinstance(node, WaitForNode):
             by_wait[node.event].append(node.index)
     exits = {catalog.events.intern(e) for e in _events_in(program.settings.exit_on)}
-    keys = set(by_entry) | set(by_wait) | exits
+    goals = {catalog.events.intern(e) for e in _events_in(program.settings.goal)}
+    keys = set(by_entry) | set(by_wait) | exits | goals
     return {
-        event: EventRoute(tuple(by_entry[event]), tuple(by_wait[event]), event in exits)
+        event: EventRoute(
+            tuple(by_entry[event]), tuple(by_wait[event]), event in exits, event in goals
+        )
         for event in sorted(keys)
     }
 

@@ -7,7 +7,7 @@ This is the twin that a compiled evaluator must agree with. It reads a contact t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .bytecode import NONE, WORDS, Cmp, Const, Op
 from .program import Bytecode
@@ -77,7 +77,7 @@ class Step(NamedTuple):
 
     op: int
     a: int
-    b: int
+    b: Any  #: the comparator (a Cmp) for FIELD and PROP, an integer argument otherwise
     operand: Operand
 
 
@@ -138,7 +138,7 @@ def evaluate(code: Bytecode | Decoded, pc: int, context: Context) -> bool:
     steps = decoded.steps
     stack: list[bool] = []
     while True:
-        op, a, b, value = steps[pc]
+        op, a, _, _ = steps[pc]
         pc += 1
         if op == Op.RETURN:
             return stack.pop()
@@ -154,18 +154,24 @@ def evaluate(code: Bytecode | Decoded, pc: int, context: Context) -> bool:
                 stack.pop()
         elif op == Op.NOT:
             stack.append(not stack.pop())
-        elif op == Op.FIELD:
-            stack.append(compare(b, context.field(a), value, context.moment))
-        elif op == Op.PROP:
-            stack.append(compare(b, context.prop(a), value, context.moment))
-        elif op == Op.IN_GROUP:
-            stack.append(context.in_group(a))
-        elif op == Op.STATUS:
-            stack.append(bool((1 << context.status(a)) & b))
-        elif op == Op.DID:
-            stack.append(_did(decoded, decoded.queries[a], context))
         else:
-            raise ValueError(f"unknown opcode {op}")
+            stack.append(leaf(decoded, steps[pc - 1], context))
+
+
+def leaf(decoded: Decoded, step: Step, context: Context) -> bool:
+    """The answer of one clause (any instruction that pushes)."""
+    op, a, b, value = step
+    if op == Op.FIELD:
+        return compare(b, context.field(a), value, context.moment)
+    if op == Op.PROP:
+        return compare(b, context.prop(a), value, context.moment)
+    if op == Op.IN_GROUP:
+        return context.in_group(a)
+    if op == Op.STATUS:
+        return bool((1 << context.status(a)) & b)
+    if op == Op.DID:
+        return _did(decoded, decoded.queries[a], context)
+    raise ValueError(f"unknown opcode {op}")
 
 
 def operand(bytecode: Bytecode, index: int, cmp: Cmp) -> Operand:

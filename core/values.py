@@ -10,8 +10,8 @@ documented behaviour for values of the wrong type: the comparison is false (and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import NamedTuple, TypeAlias
+from datetime import UTC, date, datetime, tzinfo
+from typing import TypeAlias
 
 from .bytecode import Cmp
 
@@ -35,11 +35,24 @@ Operand: TypeAlias = Scalar | tuple[Scalar, ...] | None
 Value: TypeAlias = object
 
 
-class Moment(NamedTuple):
-    """The evaluation instant: epoch seconds, and today's date where the contact lives."""
+class Moment:
+    """The evaluation instant: epoch seconds, and today's date where the contact lives.
 
-    now: float
-    today: date
+    The date is worked out only when a condition asks for it (``month_day: today``).
+    """
+
+    __slots__ = ("_today", "now", "tz")
+
+    def __init__(self, now: float, today: date | None = None, tz: tzinfo = UTC) -> None:
+        self.now = now
+        self.tz = tz
+        self._today = today
+
+    @property
+    def today(self) -> date:
+        if self._today is None:
+            self._today = datetime.fromtimestamp(self.now, self.tz).date()
+        return self._today
 
 
 #: comparators that hold when their positive twin fails (a missing value included)

@@ -1,0 +1,109 @@
+"""Contacts: fields, groups and suppression flags, by dense slot.
+
+Each contact has a slot (its row); fields are keyed by catalog field id. Deleting a contact frees
+nothing by itself: its row is emptied and its id forgotten, so a later event creates it anew
+unless the id is suppressed (privacy deletion).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Mapping
+from enum import IntFlag
+from typing import Any
+
+from .catalog import Catalog
+
+
+class Flag(IntFlag):
+    """Why a contact gets no email or SMS (message nodes skip them and count them)."""
+
+    DO_NOT_MAIL = 1
+    UNSUBSCRIBED = 2
+    BOUNCED = 4
+
+
+#: contact fields that set a flag rather than a value
+FLAG_FIELDS = {
+    "do_not_mail": Flag.DO_NOT_MAIL,
+    "unsubscribed": Flag.UNSUBSCRIBED,
+    "bounced": Flag.BOUNCED,
+}
+#: fields read as lists of names (groups are kept apart; tags are a list field)
+GROUPS_FIELD = "groups"
+
+
+class Contacts:
+    """The contact table of one shard."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.slot_of: dict[str, int] = {}
+        self.ids: list[str | None] = []
+        self.fields: list[dict[int, Any]] = []
+        self.groups: list[set[int]] = []
+        self.flags = array("B")
+
+    def __len__(self) -> int:
+        return len(self.slot_of)
+
+    def slot(self, contact: str) -> int | None:
+        return self.slot_of.get(contact)
+
+    def ensure(self, contact: str) -> tuple[int, bool]:
+        """The slot of ``contact``, creating an empty contact on first sight; and whether new."""
+        found = self.slot_of.get(contact)
+        if found is not None:
+            return found, False
+        self.slot_of[contact] = len(self.ids)
+        self.ids.append(contact)
+        self.fields.append({})
+        self.groups.append(set())
+        self.flags.append(0)
+        return len(self.ids) - 1, True
+
+    def update(self, slot: int, values: Mapping[str, Any]) -> list[str]:
+        """Set fields from a name -> value mapping; return the names whose value changed."""
+        changed = []
+        for name, value in values.items():
+            if name in FLAG_FIELDS:
+                before = self.flags[slot]
+                self.set_flag(slot, FLAG_FIELDS[name], bool(value))
+                if self.flags[slot] != before:
+                    changed.append(name)
+            elif name == GROUPS_FIELD and isinstance(value, list):
+                self.groups[slot] |= {self.catalog.groups.intern(str(g)) for g in value}
+            else:
+                field = self.catalog.fields.intern(name)
+                if self.fields[slot].get(field) != value:
+                    self.fields[slot][field] = value
+                    changed.append(name)
+        return changed
+
+    def set_flag(self, slot: int, flag: Flag, on: bool) -> None:
+        self.flags[slot] = (self.flags[slot] | flag) if on else (self.flags[slot] & ~flag)
+
+    def field(self, slot: int, name: str) -> Any:
+        field = self.catalog.fields.get(name)
+        return None if field is None else self.fields[slot].get(field)
+
+    def delete(self, slot: int) -> None:
+        contact = self.ids[slot]
+        if contact is not None:
+            del self.slot_of[contact]
+        self.ids[slot] = None
+        self.fields[slot] = {}
+        self.groups[slot] = set()
+        self.flags[slot] = 0
+
+    def live_slots(self) -> Iterator[int]:
+        """Slots of existing contacts, in creation order."""
+        return (slot for slot, contact in enumerate(self.ids) if contact is not None)
+
+    def snapshot(self, slot: int) -> dict[str, Any]:
+        """The contact by names (reports, journey tests)."""
+        values = {self.catalog.fields.name(f): v for f, v in self.fields[slot].items()}
+        values[GROUPS_FIELD] = sorted(self.catalog.groups.name(g) for g in self.groups[slot])
+        for name, flag in FLAG_FIELDS.items():
+            values[name] = bool(self.flags[slot] & flag)
+        return values

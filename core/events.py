@@ -1,0 +1,72 @@
+"""Incoming events: their shape, and the check that refuses malformed ones with a reason.
+
+An event names a contact (created on first sight, as Segment does), an event name, a time and
+properties. The engine refuses, and counts by reason, what it cannot use; it never raises on
+bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .values import parse_iso
+
+#: how far ahead of the engine's clock an event may be stamped (clients' clocks drift)
+FUTURE_TOLERANCE = 3600.0
+#: events older than this, relative to the engine's clock, update history but trigger nothing
+LATE_LIMIT = 7 * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event as the engine takes it."""
+
+    contact: str
+    name: str
+    time: float
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    message_id: str | None = None  #: the sender's id, for deduplication
+
+
+class Refused(Exception):
+    """An event or request the engine will not use; ``reason`` is a short counter name."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def parse_event(raw: Mapping[str, Any], now: float) -> Event:
+    """Build an :class:`Event` from a Segment-style mapping.
+
+    Accepts ``contact`` (or ``userId``), ``event`` (or ``name``), ``timestamp`` (ISO 8601 or epoch
+    seconds; absent means now), ``properties`` and ``messageId``.
+
+    Raises:
+        Refused: no contact id, no event name, a time that cannot be read, properties that are
+            not a mapping.
+    """
+    contact = raw.get("contact", raw.get("userId"))
+    if not isinstance(contact, str) or not contact.strip():
+        raise Refused("no_contact", "the event names no contact (contact or userId)")
+    name = raw.get("event", raw.get("name"))
+    if not isinstance(name, str) or not name.strip():
+        raise Refused("no_name", "the event has no name (event)")
+    properties = raw.get("properties") or {}
+    if not isinstance(properties, Mapping):
+        raise Refused("bad_properties", "the event's properties are not a mapping")
+    message_id = raw.get("messageId")
+    return Event(contact, name, _time(raw.get("timestamp"), now), properties, message_id)
+
+
+def _time(value: object, now: float) -> float:
+    if value is None:
+        return now
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    moment = parse_iso(value) if isinstance(value, str) else None
+    if moment is None:
+        raise Refused("bad_timestamp", f"the event's timestamp {value!r} is not a time")
+    return moment

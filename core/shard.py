@@ -1,0 +1,325 @@
+"""The shard state machine: contacts, enrollments and timers of one partition, driven by
+events and a clock, with no I/O.
+
+The same code runs in-process (journey tests, small installs) and inside a partition actor.
+Everything it decides goes to an outbox; everything it knows is in its tables.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import entering, steps
+from .catalog import Catalog
+from .clock import Clock
+from .contacts import Contacts
+from .enrollments import Enrollments, Wait
+from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused, parse_event
+from .feedback import apply_feedback
+from .history import History
+from .lifecycle import DeployReport, LifecycleError, ProgramState, Status, node_mapping
+from .outbox import ListOutbox, Outbox
+from .program import CompiledProgram, FrequencyCap
+from .schedule import zone
+from .timers import TimerQueue
+from .trace import Stats, Step, Trace
+
+#: internal events (group joins from updates, contact.created ...) one outside event may cause
+CASCADE_LIMIT = 1000
+#: how long a messageId is remembered for deduplication
+DEDUP_SECONDS = 24 * 3600
+
+
+class Shard:
+    """One partition's engine.
+
+    Parameters:
+        catalog: the workspace's name tables, shared with the compiler.
+        clock: where ``now`` comes from.
+        outbox: where messages go (a list in memory by default).
+        caps: the workspace's frequency caps.
+        timezone: the workspace's time zone (contacts without one, programs without one).
+        trace: keep a per-contact trace of every step and why.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        clock: Clock,
+        outbox: Outbox | None = None,
+        *,
+        caps: Iterable[FrequencyCap] = (),
+        timezone: str = "UTC",
+        trace: bool = False,
+    ) -> None:
+        self.catalog = catalog
+        self.clock = clock
+        self.outbox = outbox if outbox is not None else ListOutbox()
+        self.caps = tuple(caps)
+        self.timezone = zone(timezone)
+        self.contacts = Contacts(catalog)
+        self.history = History(catalog)
+        self.enrollments = Enrollments()
+        self.timers: TimerQueue[int] = TimerQueue()
+        self.agenda: TimerQueue[tuple[Any, ...]] = TimerQueue()
+        self.programs: list[ProgramState] = []
+        self.by_id: dict[str, ProgramState] = {}
+        self.sends: dict[tuple[int, str], list[float]] = {}
+        self.trace = Trace(trace)
+        self.stats = Stats()
+        self.now = clock.now()
+        self.deleted: set[str] = set()
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._pending: deque[Event] = deque()
+        self._routes: dict[int, list[ProgramState]] = {}
+
+    # -- programs ---------------------------------------------------------------------------
+
+    def deploy(self, program: CompiledProgram, activate: bool = False) -> DeployReport:
+        """Add a program, or replace the version of one already here.
+
+        Enrollments of the previous version stay on the nodes whose ids still exist; those on
+        removed nodes leave (reported in the returned :class:`DeployReport`).
+        """
+        state = self.by_id.get(program.id)
+        if state is None:
+            state = ProgramState(len(self.programs), program)
+            self.programs.append(state)
+            self.by_id[program.id] = state
+            report = DeployReport(program.id, program.version, 0, {})
+        else:
+            report = self._replace_version(state, program)
+        if activate and state.status is not Status.ACTIVE:
+            self.activate(program.id)
+        self._reroute()
+        return report
+
+    def plan(self, program: CompiledProgram) -> DeployReport:
+        """What :meth:`deploy` would do to the current version's enrollments, changing nothing."""
+        state = self.by_id.get(program.id)
+        if state is None:
+            return DeployReport(program.id, program.version, 0, {})
+        mapping = node_mapping(state.compiled, program)
+        kept, removed = 0, dict[str, int]()
+        for slot in self._slots_of(state):
+            node = self.enrollments.node[slot]
+            if node in mapping:
+                kept += 1
+            else:
+                node_id = state.compiled.nodes[node].id
+                removed[node_id] = removed.get(node_id, 0) + 1
+        return DeployReport(program.id, program.version, kept, removed)
+
+    def _replace_version(self, state: ProgramState, program: CompiledProgram) -> DeployReport:
+        report = self.plan(program)
+        mapping = node_mapping(state.compiled, program)
+        for slot in self._slots_of(state):
+            node = self.enrollments.node[slot]
+            if node in mapping:
+                self.enrollments.node[slot] = mapping[node]
+            else:
+                steps.leave(self, state, slot, "node removed by a new version")
+        status, parked = state.status, state.parked
+        fresh = ProgramState(state.index, program, status, started=state.started, parked=parked)
+        fresh.versions = [*state.versions, program.version]
+        self.programs[state.index] = fresh
+        self.by_id[program.id] = fresh
+        return report
+
+    def activate(self, program_id: str) -> None:
+        """Make a draft active: from now (or from its active_from) contacts enter and progress."""
+        state = self._program(program_id)
+        state.move(Status.ACTIVE)
+        entering.schedule_activation(self, state)
+        self._reroute()
+
+    def pause(self, program_id: str) -> None:
+        """Nothing enters or progresses; steps that fall due wait for :meth:`resume`."""
+        self._program(program_id).move(Status.PAUSED)
+        self._reroute()
+
+    def resume(self, program_id: str) -> None:
+        """Run what fell due during the pause, then carry on."""
+        state = self._program(program_id)
+        state.move(Status.ACTIVE)
+        self._reroute()
+        steps.resume(self, state)
+        self._drain()
+
+    def stop(self, program_id: str) -> None:
+        """End the program: every live enrollment leaves, nobody enters again."""
+        state = self._program(program_id)
+        state.move(Status.STOPPED)
+        for slot in self._slots_of(state):
+            steps.leave(self, state, slot, "program stopped")
+        self._reroute()
+
+    def _program(self, program_id: str) -> ProgramState:
+        state = self.by_id.get(program_id)
+        if state is None:
+            raise LifecycleError(f"no program '{program_id}' is deployed")
+        return state
+
+    def _slots_of(self, state: ProgramState) -> list[int]:
+        enrollments = self.enrollments
+        return [s for (_, p), s in enrollments.live.items() if p == state.index]
+
+    def _reroute(self) -> None:
+        """Rebuild the event -> active programs index (programs in deployment order)."""
+        routes: dict[int, list[ProgramState]] = {}
+        for state in self.programs:
+            if state.status is Status.ACTIVE:
+                for event in state.compiled.routes:
+                    routes.setdefault(event, []).append(state)
+        self._routes = routes
+
+    # -- contacts ---------------------------------------------------------------------------
+
+    def upsert_contact(self, contact: str, fields: Mapping[str, Any]) -> None:
+        """Create or update a contact (an explicit upsert also lifts a deletion)."""
+        self.deleted.discard(contact)
+        slot, created = self.contacts.ensure(contact)
+        changed = self.contacts.update(slot, fields)
+        if created:
+            self._pending.append(Event(contact, "contact.created", self.now))
+        elif changed:
+            self._pending.append(Event(contact, "contact.updated", self.now, {"changed": changed}))
+        entering.contact_changed(self, slot, changed if not created else list(fields))
+        self._drain()
+
+    def delete_contact(self, contact: str) -> None:
+        """Forget a contact: its enrollments, timers, history; later events for it are refused."""
+        slot = self.contacts.slot(contact)
+        self.deleted.add(contact)
+        if slot is None:
+            return
+        for state in self.programs:
+            live = self.enrollments.of(slot, state.index)
+            if live is not None:
+                steps.leave(self, state, live, "contact deleted")
+        self.history.forget(slot)
+        for channel in {cap.channel for cap in self.caps}:
+            self.sends.pop((slot, channel), None)
+        self.contacts.delete(slot)
+
+    def enroll(self, contact: str, program_id: str) -> bool:
+        """The API entry: enroll a contact (created if new) in a program with ``{api: true}``."""
+        slot, created = self.contacts.ensure(contact)
+        if created:
+            self._pending.append(Event(contact, "contact.created", self.now))
+            self._drain()
+        enrolled = entering.enroll_by_api(self, slot, self._program(program_id))
+        self._drain()
+        return enrolled
+
+    # -- events and time --------------------------------------------------------------------
+
+    def ingest(self, events: Iterable[Event | Mapping[str, Any]]) -> None:
+        """Take events in order; each runs whatever falls due before it. Bad events are refused
+        and counted (``stats.events['refused:REASON']``), never raised."""
+        for item in events:
+            try:
+                event = item if isinstance(item, Event) else parse_event(item, self.now)
+                self._accept(event)
+            except Refused as refusal:
+                self.stats.events[f"refused:{refusal.reason}"] += 1
+
+    def tick(self) -> None:
+        """Run everything due up to the clock's now."""
+        self.run_until(self.clock.now())
+
+    def run_until(self, until: float) -> None:
+        """Fire timers and agenda items due up to ``until``, in time order."""
+        while True:
+            due = _earliest(self.timers.next_due(), self.agenda.next_due())
+            if due is None or due > until:
+                break
+            self.now = max(self.now, due)
+            for key in self.agenda.pop_due(due):
+                entering.on_agenda(self, key)
+            slots = self.timers.pop_due(due)
+            slots.sort(key=self._priority)  # a capped moment goes to the highest priority first
+            for slot in slots:
+                self._on_timer(slot)
+            self._drain()
+        self.now = max(self.now, until)
+
+    def _priority(self, slot: int) -> int:
+        return -self.programs[self.enrollments.program[slot]].compiled.settings.priority
+
+    def _on_timer(self, slot: int) -> None:
+        if not self.enrollments.is_live(slot):
+            return
+        state = self.programs[self.enrollments.program[slot]]
+        if state.status is Status.PAUSED:
+            self.enrollments.wait[slot] = Wait.PARKED
+            state.parked.append(slot)
+            return
+        steps.on_timer(self, state, slot)
+
+    def _accept(self, event: Event) -> None:
+        if event.time > self.clock.now() + FUTURE_TOLERANCE:
+            raise Refused("future", "the event is stamped more than an hour ahead of the clock")
+        if event.contact in self.deleted:
+            raise Refused("deleted_contact", "the contact was deleted")
+        if event.message_id is not None:
+            self._deduplicate(event.message_id, event.time)
+        if event.time > self.now:
+            self.run_until(event.time)
+        late = event.time < self.now - LATE_LIMIT
+        self.stats.events["late" if late else "accepted"] += 1
+        slot, created = self.contacts.ensure(event.contact)
+        if created:
+            self._apply(Event(event.contact, "contact.created", self.now), slot, late=False)
+        self._apply(event, slot, late)
+        self._drain()
+
+    def _deduplicate(self, message_id: str, time: float) -> None:
+        while self._seen and next(iter(self._seen.values())) < self.now - DEDUP_SECONDS:
+            self._seen.popitem(last=False)
+        if message_id in self._seen:
+            raise Refused("duplicate", f"messageId {message_id} was already taken")
+        self._seen[message_id] = max(time, self.now)
+
+    def _apply(self, event: Event, slot: int, late: bool) -> None:
+        """What one event does: contact effects, history, then each program that routes it."""
+        program, message = apply_feedback(self, slot, event)
+        event_id = self.catalog.events.get(event.name)
+        if event_id is None:
+            return
+        self.history.record(slot, event_id, event.time, program, message, event.properties)
+        if late:
+            return
+        for state in self._routes.get(event_id, ()):
+            entering.on_event(self, state, state.compiled.routes[event_id], slot, event)
+
+    def _drain(self) -> None:
+        """Process the internal events that steps raised (group joins, contact changes)."""
+        handled = 0
+        while self._pending:
+            event = self._pending.popleft()
+            handled += 1
+            if handled > CASCADE_LIMIT:
+                self.stats.events["refused:cascade"] += len(self._pending) + 1
+                self._pending.clear()
+                return
+            slot = self.contacts.slot(event.contact)
+            if slot is not None:
+                self._apply(event, slot, late=False)
+
+    def raise_event(self, contact: str, name: str, properties: Mapping[str, Any]) -> None:
+        """An event caused by a step (``group.joined`` after ``add_to_group`` ...)."""
+        self._pending.append(Event(contact, name, self.now, properties))
+
+    def record(
+        self, contact: str, program: str, what: str, node: str | None = None, detail: str = ""
+    ) -> None:
+        if self.trace.enabled:
+            self.trace.add(contact, Step(self.now, program, what, node, detail))
+
+
+def _earliest(*moments: float | None) -> float | None:
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None

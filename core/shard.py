@@ -271,7 +271,7 @@ class Shard:
         late = event.time < self.now - LATE_LIMIT
         self.stats.events["late" if late else "accepted"] += 1
         slot, created = self.contacts.ensure(event.contact)
-        if created:
+        if created and event.name != "contact.created":  # first sight creates the contact
             self._apply(Event(event.contact, "contact.created", self.now), slot, late=False)
         self._apply(event, slot, late)
         self._drain()

@@ -65,7 +65,11 @@ def explain(decoded: Decoded, pc: int, view: ContactView, names: Any) -> str:
 def describe(step: Any, decoded: Decoded, names: Any) -> str:
     """A clause in words, with the catalog's names."""
     if step.op in (Op.FIELD, Op.PROP):
-        subject = names.fields.name(step.a) if step.op == Op.FIELD else f"event {names.props.name(step.a)}"
+        subject = (
+            names.fields.name(step.a)
+            if step.op == Op.FIELD
+            else f"event {names.props.name(step.a)}"
+        )
         operand = "" if step.operand is None else f" {step.operand!r}"
         return f"{subject} {step.b.name.lower()}{operand}"
     if step.op == Op.IN_GROUP:

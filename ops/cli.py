@@ -13,6 +13,9 @@ from parcours.rules.errors import ProgramError
 from parcours.rules.project import load_project
 
 from .graph import dot, mermaid
+from .journey import report, run_journey
+from .journey_file import journey_files, read_journey
+from .simulate import simulate
 
 DESCRIPTION = """\
 parcours runs marketing automation programs: files that say who enters, what happens to them,
@@ -56,7 +59,49 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("mermaid", "dot"), default="mermaid", help="default: mermaid"
     )
     graph.set_defaults(run=run_graph)
+    test = commands.add_parser(
+        "test", help="run journey tests on a virtual clock",
+        description="Run journey tests: programs, contacts and timed events on a virtual clock, "
+        "then check what was sent, who entered which node, and each contact's state. A failure "
+        "shows what was expected, what happened instead, and the contact's trace. Folders are "
+        "searched for journey files (YAML files with a 'programs' key).",
+    )  # fmt: skip
+    test.add_argument(
+        "paths", nargs="+", type=Path, metavar="FILE", help="journey files or folders"
+    )
+    test.set_defaults(run=run_test)
+    simulate = commands.add_parser(
+        "simulate", help="run a program on generated contacts and print per-node counts",
+        description="Run one program (with its workspace) on N generated contacts over D days "
+        "of virtual time, with events drawn from what the program listens to, and print how "
+        "many enrollments passed each node.",
+    )  # fmt: skip
+    simulate.add_argument("program", type=Path, metavar="PROGRAM", help="a program file")
+    simulate.add_argument("--contacts", type=int, default=1000, help="default: 1000")
+    simulate.add_argument("--days", type=int, default=30, help="default: 30")
+    simulate.add_argument("--seed", type=int, default=1, help="default: 1 (same seed, same run)")
+    simulate.set_defaults(run=run_simulate)
     return parser
+
+
+def run_test(args: argparse.Namespace) -> int:
+    files = journey_files(args.paths)
+    if not files:
+        print("no journey test found", file=sys.stderr)
+        return 1
+    passed = failed = 0
+    for path in files:
+        result = run_journey(read_journey(path))
+        print("\n".join(report(result)))
+        passed, failed = passed + result.passed, failed + (not result.passed)
+    print(f"journeys: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    for line in simulate(args.program, args.contacts, args.days, args.seed):
+        print(line)
+    return 0
 
 
 def run_validate(args: argparse.Namespace) -> int:

@@ -110,14 +110,19 @@ def _check_file(project: Project, path: FilePath, workspace: Workspace) -> Progr
 
 
 def _check_across(project: Project, checks: list[tuple[ProgramCheck, Workspace]]) -> None:
-    """References between files: templates, senders, programs, other programs' messages."""
-    known = _programs_by_id(checks)
+    """References between files: templates, senders, programs, other programs' messages.
+
+    Program ids are unique, and programs name each other, within one workspace."""
+    by_workspace: dict[FilePath, list[tuple[ProgramCheck, Workspace]]] = {}
+    for check, workspace in checks:
+        by_workspace.setdefault(workspace.folder, []).append((check, workspace))
+    known = {folder: _programs_by_id(group) for folder, group in by_workspace.items()}
     for check, workspace in checks:
         checker = check.checker
         _check_templates(checker, check, workspace)
         _check_senders(checker, check, workspace)
-        if len(checks) > 1:
-            _check_program_refs(checker, check, known)
+        if len(by_workspace[workspace.folder]) > 1:
+            _check_program_refs(checker, check, known[workspace.folder])
         project.problems.extend(checker.problems)
         if check.program is not None and not checker.problems:
             project.programs.append(check.program)

@@ -72,7 +72,7 @@ def try_enroll(
         return False
     slot = shard.enrollments.open(contact, state.index, state.compiled.start, shard.now)
     shard.stats.enrolled[state.id] += 1
-    shard.record(shard.contacts.ids[contact] or "?", state.id, "entered", None, reason)
+    shard.record(contact, state.id, "entered", None, reason)
     shard.enrollments.visits[slot] = 0
     steps.enter(shard, state, slot, state.compiled.start)
     steps.run(shard, state, slot)
@@ -111,7 +111,7 @@ def _refusal(
 
 def _refuse(shard: Shard, state: ProgramState, contact: int, reason: str) -> None:
     shard.stats.refused[(state.id, reason.split(" (")[0])] += 1
-    shard.record(shard.contacts.ids[contact] or "?", state.id, "refused", None, reason)
+    shard.record(contact, state.id, "refused", None, reason)
 
 
 # -- activation and the agenda -------------------------------------------------------------

@@ -28,6 +28,7 @@ STATUS_OF = {
     "sms.failed": Status.ERROR,
     "alert.sent": Status.SENT,
 }
+GROUP_EVENTS = frozenset({"group.joined", "group.left"})
 #: message event -> the suppression it sets on the contact
 FLAG_OF = {
     "email.unsubscribed": Flag.UNSUBSCRIBED,
@@ -39,9 +40,11 @@ FLAG_OF = {
 def apply_feedback(shard: Shard, slot: int, event: Event) -> tuple[int, int]:
     """Apply the event's effects on the contact; return the catalog ids of the program and
     message it is about (NONE when it names none)."""
-    props = event.properties
     name = event.name
-    if name in ("group.joined", "group.left"):
+    if name not in STATUS_OF and name not in GROUP_EVENTS:
+        return NONE, NONE
+    props = event.properties
+    if name in GROUP_EVENTS:
         _membership(shard, slot, props.get("group"), joined=name == "group.joined")
         return NONE, NONE
     program_name, message_name = props.get("program"), props.get("message")

@@ -40,17 +40,17 @@ class ProgramState:
     compiled: CompiledProgram
     status: Status = Status.DRAFT
     decoded: Decoded = field(init=False)
+    id: str = field(init=False)
+    entered: list[int] = field(init=False)  #: enrollments that reached each node
     started: bool = False  #: its activation entries (mass segments, existing members) ran
     parked: list[int] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.decoded = Decoded(self.compiled.bytecode)
+        self.id = self.compiled.id
+        self.entered = [0] * len(self.compiled.nodes)
         self.versions.append(self.compiled.version)
-
-    @property
-    def id(self) -> str:
-        return self.compiled.id
 
     def live_at(self, now: float) -> bool:
         """Active, and inside its active_from / active_until window."""

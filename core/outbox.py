@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
+class OutboxEntry(NamedTuple):
     """A message to send.
 
     ``key`` is ``enrollment-node-visit``: the same step of the same enrollment always yields the
@@ -22,7 +21,7 @@ class OutboxEntry:
     node: str
     time: float
     template: str | None = None
-    options: Mapping[str, object] = field(default_factory=dict)
+    options: Mapping[str, object] = MappingProxyType({})
 
 
 class Outbox(Protocol):

@@ -7,7 +7,7 @@ Everything it decides goes to an outbox; everything it knows is in its tables.
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -58,6 +58,10 @@ class Shard:
         self.clock = clock
         self.outbox = outbox if outbox is not None else ListOutbox()
         self.caps = tuple(caps)
+        #: channel -> the longest window of its caps (how far back sends are remembered)
+        self.cap_window = {
+            c.channel: max(x.per for x in self.caps if x.channel == c.channel) for c in self.caps
+        }
         self.timezone = zone(timezone)
         self.contacts = Contacts(catalog)
         self.history = History(catalog)
@@ -124,6 +128,8 @@ class Shard:
         status, parked = state.status, state.parked
         fresh = ProgramState(state.index, program, status, started=state.started, parked=parked)
         fresh.versions = [*state.versions, program.version]
+        for old, new in mapping.items():
+            fresh.entered[new] = state.entered[old]
         self.programs[state.index] = fresh
         self.by_id[program.id] = fresh
         return report
@@ -267,7 +273,11 @@ class Shard:
         if event.message_id is not None:
             self._deduplicate(event.message_id, event.time)
         if event.time > self.now:
-            self.run_until(event.time)
+            due = _earliest(self.timers.next_due(), self.agenda.next_due())
+            if due is not None and due <= event.time:
+                self.run_until(event.time)
+            else:
+                self.now = event.time
         late = event.time < self.now - LATE_LIMIT
         self.stats.events["late" if late else "accepted"] += 1
         slot, created = self.contacts.ensure(event.contact)
@@ -314,10 +324,22 @@ class Shard:
         self._pending.append(Event(contact, name, self.now, properties))
 
     def record(
-        self, contact: str, program: str, what: str, node: str | None = None, detail: str = ""
+        self, contact: int, program: str, what: str, node: str | None = None, detail: str = ""
     ) -> None:
+        """Add a line to the trace of the contact in slot ``contact`` (when tracing)."""
         if self.trace.enabled:
-            self.trace.add(contact, Step(self.now, program, what, node, detail))
+            self.trace.add(
+                self.contacts.ids[contact] or "?", Step(self.now, program, what, node, detail)
+            )
+
+    def node_counts(self) -> Counter[tuple[str, str]]:
+        """How many times each (program, node) was entered, program-wide."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for state in self.programs:
+            for node, count in zip(state.compiled.nodes, state.entered, strict=True):
+                if count:
+                    counts[(state.id, node.id)] = count
+        return counts
 
 
 def _earliest(*moments: float | None) -> float | None:

@@ -74,9 +74,9 @@ def enter(shard: Shard, state: ProgramState, slot: int, node: int) -> None:
     enrollments.visits[slot] += 1
     enrollments.node_at[slot] = shard.now
     enrollments.wait[slot] = Wait.NOTHING
-    node_id = state.compiled.nodes[node].id
-    shard.stats.entered[(state.id, node_id)] += 1
-    shard.record(_contact_id(shard, slot), state.id, "node", node_id)
+    state.entered[node] += 1
+    if shard.trace.enabled:
+        shard.record(enrollments.contact[slot], state.id, "node", state.compiled.nodes[node].id)
 
 
 def run(shard: Shard, state: ProgramState, slot: int) -> None:
@@ -97,7 +97,7 @@ def leave(shard: Shard, state: ProgramState, slot: int, reason: str) -> None:
     """End a live enrollment."""
     node = shard.enrollments.node[slot]
     node_id = state.compiled.nodes[node].id if node != NONE else None
-    shard.record(_contact_id(shard, slot), state.id, "exited", node_id, reason)
+    shard.record(shard.enrollments.contact[slot], state.id, "exited", node_id, reason)
     shard.stats.exited[(state.id, reason)] += 1
     shard.timers.cancel(slot)
     shard.enrollments.close(slot, shard.now)
@@ -118,7 +118,7 @@ def on_timer(shard: Shard, state: ProgramState, slot: int) -> None:
     if isinstance(node, DelayNode):
         _move(shard, state, slot, node.next)
     elif isinstance(node, WaitForNode):
-        shard.record(_contact_id(shard, slot), state.id, "timeout", node.id)
+        shard.record(shard.enrollments.contact[slot], state.id, "timeout", node.id)
         _move(shard, state, slot, node.on_timeout)
     else:
         run(shard, state, slot)
@@ -139,7 +139,7 @@ def event_arrived(shard: Shard, state: ProgramState, slot: int, props: Mapping[s
     if not evaluate(state.decoded, node.where, view(shard, state, slot, props)):
         return
     shard.timers.cancel(slot)
-    shard.record(_contact_id(shard, slot), state.id, "reacted", node.id)
+    shard.record(shard.enrollments.contact[slot], state.id, "reacted", node.id)
     _move(shard, state, slot, node.then)
 
 
@@ -164,7 +164,7 @@ def check_goal(
     if evaluate(state.decoded, goal, view(shard, state, slot, props)):
         shard.enrollments.converted.add(slot)
         shard.stats.conversions[state.id] += 1
-        shard.record(_contact_id(shard, slot), state.id, "goal")
+        shard.record(shard.enrollments.contact[slot], state.id, "goal")
 
 
 def resume(shard: Shard, state: ProgramState) -> None:
@@ -208,21 +208,21 @@ def _message(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
                 contact, node.message, Status.BLOCKED if blocked != "no address" else Status.ERROR
             )
             shard.stats.suppressed[(state.id, node.id)] += 1
-            shard.record(contact_id, state.id, "suppressed", node.id, blocked)
+            shard.record(contact, state.id, "suppressed", node.id, blocked)
             return node.next
         window = state.compiled.settings.send_window
         if window is not None:
             tz = timezone_of(shard, state, contact)
             opening = window_opening(shard.now, window.days, window.start, window.end, tz)
             if opening > shard.now:
-                shard.record(contact_id, state.id, "waiting", node.id, "for the send window")
+                shard.record(contact, state.id, "waiting", node.id, "for the send window")
                 return wait(shard, slot, opening, Wait.TIMER)
     release = updates.cap_release(shard, contact, CHANNELS[node.kind])
     if release is not None:
         if node.skip_if_capped:
-            shard.record(contact_id, state.id, "skipped", node.id, "frequency cap reached")
+            shard.record(contact, state.id, "skipped", node.id, "frequency cap reached")
             return node.next
-        shard.record(contact_id, state.id, "waiting", node.id, "for the frequency cap")
+        shard.record(contact, state.id, "waiting", node.id, "for the frequency cap")
         return wait(shard, slot, release, Wait.TIMER)
     _emit(shard, state, slot, node, contact, contact_id)
     return node.next
@@ -250,7 +250,7 @@ def _emit(
     shard.history.raise_status(contact, node.message, Status.SENT)
     updates.count_send(shard, contact, channel)
     shard.stats.sent[(state.id, channel)] += 1
-    shard.record(contact_id, state.id, "sent", node.id, channel)
+    shard.record(contact, state.id, "sent", node.id, channel)
 
 
 def _delay(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
@@ -263,7 +263,7 @@ def _delay(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
         moment = as_epoch(shard.contacts.fields[contact].get(node.until_field))
         if moment is None:
             shard.record(
-                _contact_id(shard, slot), state.id, "no date", node.id, "continues at once"
+                shard.enrollments.contact[slot], state.id, "no date", node.id, "continues at once"
             )
             return node.next
         due = moment + node.offset
@@ -289,7 +289,9 @@ def _condition(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     answer = evaluate(state.decoded, node.test, seen)
     if shard.trace.enabled:
         why = explain(state.decoded, node.test, seen, shard.catalog)
-        shard.record(_contact_id(shard, slot), state.id, "then" if answer else "else", node.id, why)
+        shard.record(
+            shard.enrollments.contact[slot], state.id, "then" if answer else "else", node.id, why
+        )
     return node.then if answer else node.otherwise
 
 
@@ -298,23 +300,22 @@ def _switch(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     seen = view(shard, state, slot)
     for number, (test, target) in enumerate(node.cases, 1):
         if evaluate(state.decoded, test, seen):
-            shard.record(_contact_id(shard, slot), state.id, f"case {number}", node.id)
+            shard.record(shard.enrollments.contact[slot], state.id, f"case {number}", node.id)
             return target
-    shard.record(_contact_id(shard, slot), state.id, "default", node.id)
+    shard.record(shard.enrollments.contact[slot], state.id, "default", node.id)
     return node.default
 
 
 def _split(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     assert isinstance(node, SplitNode)
-    contact_id = _contact_id(shard, slot)
-    bucket = split_bucket(contact_id, state.id, node.id)
+    bucket = split_bucket(_contact_id(shard, slot), state.id, node.id)
     if bucket < node.holdout:
         shard.stats.control[(state.id, node.id)] += 1
         leave(shard, state, slot, "holdout (control)")
         return LEFT
     scaled = (bucket - node.holdout) * BASIS // (BASIS - node.holdout)
     branch = next(i for i, threshold in enumerate(node.thresholds) if scaled < threshold)
-    shard.record(contact_id, state.id, f"branch {branch + 1}", node.id)
+    shard.record(shard.enrollments.contact[slot], state.id, f"branch {branch + 1}", node.id)
     return node.targets[branch]
 
 
@@ -340,7 +341,11 @@ def _start_program(shard: Shard, state: ProgramState, slot: int, node: Node) -> 
     target = shard.by_id.get(shard.catalog.programs.name(node.program))
     if target is None:
         shard.record(
-            _contact_id(shard, slot), state.id, "not started", node.id, "program not deployed"
+            shard.enrollments.contact[slot],
+            state.id,
+            "not started",
+            node.id,
+            "program not deployed",
         )
     else:
         enroll_by_api(shard, shard.enrollments.contact[slot], target)
@@ -364,7 +369,7 @@ def _goto(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     loops = shard.enrollments.loops.setdefault(slot, {})
     taken = loops.get(node.index, 0)
     if node.max_loops != NONE and taken >= node.max_loops:
-        shard.record(_contact_id(shard, slot), state.id, "max_loops reached", node.id)
+        shard.record(shard.enrollments.contact[slot], state.id, "max_loops reached", node.id)
         return NONE
     loops[node.index] = taken + 1
     return node.target

@@ -44,7 +44,6 @@ class Stats:
     """Counters of one shard. Keys are names and ids from programs, never contact ids."""
 
     events: Counter[str] = field(default_factory=Counter)  #: accepted, late, refused:REASON
-    entered: Counter[tuple[str, str]] = field(default_factory=Counter)  #: (program, node)
     enrolled: Counter[str] = field(default_factory=Counter)  #: program
     refused: Counter[tuple[str, str]] = field(default_factory=Counter)  #: (program, reason)
     exited: Counter[tuple[str, str]] = field(default_factory=Counter)  #: (program, reason)

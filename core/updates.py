@@ -23,7 +23,7 @@ def apply(shard: Shard, state: ProgramState, slot: int, node: Node) -> None:
     changed: list[str] = []
     for op in node.ops:
         if op.kind is UpdateKind.DELETE_CONTACT:
-            shard.record(contact_id, state.id, "deleted", node.id)
+            shard.record(contact, state.id, "deleted", node.id)
             shard.delete_contact(contact_id)
             return
         if op.kind is UpdateKind.DO_NOT_MAIL:
@@ -35,7 +35,7 @@ def apply(shard: Shard, state: ProgramState, slot: int, node: Node) -> None:
             name = _set_field(shard, contact, op.kind, op.target, op.value)
             if name not in changed:
                 changed.append(name)
-    shard.record(contact_id, state.id, "updated", node.id, ", ".join(changed))
+    shard.record(contact, state.id, "updated", node.id, ", ".join(changed))
     if changed:
         from .entering import contact_changed
 
@@ -97,6 +97,8 @@ _GROUP_OPS = {
 
 def cap_release(shard: Shard, contact: int, channel: str) -> float | None:
     """None if one more message of ``channel`` fits every cap now; else when it will."""
+    if channel not in shard.cap_window:
+        return None
     sent = shard.sends.get((contact, channel))
     if not sent:
         return None
@@ -113,8 +115,8 @@ def cap_release(shard: Shard, contact: int, channel: str) -> float | None:
 
 def count_send(shard: Shard, contact: int, channel: str) -> None:
     """Remember a send for the caps of its channel (only as far back as the longest cap)."""
-    longest = max((cap.per for cap in shard.caps if cap.channel == channel), default=0)
-    if not longest:
+    longest = shard.cap_window.get(channel)
+    if longest is None:
         return
     sent = shard.sends.setdefault((contact, channel), [])
     sent.append(shard.now)

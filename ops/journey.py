@@ -139,7 +139,7 @@ def _not_sent(shard: Shard, x: Expectation, start: float) -> tuple[bool, str]:
 
 
 def _entered(shard: Shard, x: Expectation, start: float) -> tuple[bool, str]:
-    count = shard.stats.entered[(str(x.data.get("program")), str(x.data.get("node")))]
+    count = shard.node_counts()[(str(x.data.get("program")), str(x.data.get("node")))]
     return count == x.data["entered"], f"{count} entered"
 
 

@@ -104,10 +104,10 @@ def _report(
         "",
         f"{'node':<28} {'type':<14} {'entered':>8}",
     ]
+    counts = shard.node_counts()
     for node in program.nodes:
-        lines.append(
-            f"{node.id:<28} {node.kind.name.lower():<14} {stats.entered[(program.id, node.id)]:>8}"
-        )
+        kind = node.kind.name.lower()
+        lines.append(f"{node.id:<28} {kind:<14} {counts[(program.id, node.id)]:>8}")
     lines.append("")
     for (_, channel), count in sorted(stats.sent.items()):
         lines.append(f"sent {channel}: {count}")

@@ -7,7 +7,7 @@ a new program version may add names, never renumber them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 
 class Names:
@@ -25,6 +25,11 @@ class Names:
         self._ids[name] = len(self._names)
         self._names.append(name)
         return len(self._names) - 1
+
+    @property
+    def index(self) -> Mapping[str, int]:
+        """The name -> id table itself (read it, never write it)."""
+        return self._ids
 
     def get(self, name: str) -> int | None:
         """Return the id of ``name``, or None if it was never interned."""

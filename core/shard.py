@@ -78,6 +78,7 @@ class Shard:
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._pending: deque[Event] = deque()
         self._routes: dict[int, list[ProgramState]] = {}
+        self._event_ids = catalog.events.index  # the live table: programs deployed later add to it
 
     # -- programs ---------------------------------------------------------------------------
 
@@ -273,8 +274,10 @@ class Shard:
         if event.message_id is not None:
             self._deduplicate(event.message_id, event.time)
         if event.time > self.now:
-            due = _earliest(self.timers.next_due(), self.agenda.next_due())
-            if due is not None and due <= event.time:
+            timer, moment = self.timers.next_due(), self.agenda.next_due()
+            if (timer is not None and timer <= event.time) or (
+                moment is not None and moment <= event.time
+            ):
                 self.run_until(event.time)
             else:
                 self.now = event.time
@@ -296,7 +299,7 @@ class Shard:
     def _apply(self, event: Event, slot: int, late: bool) -> None:
         """What one event does: contact effects, history, then each program that routes it."""
         program, message = apply_feedback(self, slot, event)
-        event_id = self.catalog.events.get(event.name)
+        event_id = self._event_ids.get(event.name)
         if event_id is None:
             return
         self.history.record(slot, event_id, event.time, program, message, event.properties)

@@ -87,3 +87,20 @@ def test_an_internal_error_is_one_clear_line(
     err = capsys.readouterr().err
     assert err.startswith("parcours: internal error: RuntimeError: disk on fire")
     assert "Traceback" not in err
+
+
+def test_simulate_prints_per_node_counts() -> None:
+    result = parcours(
+        "simulate", str(EXAMPLES / "welcome-coupon.yaml"), "--contacts", "300", "--days", "6"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    enrolled = int(lines[1].split()[1].rstrip(","))
+    counts = {line.split()[0]: int(line.split()[-1]) for line in lines if line.split()[:1] in (
+        ["welcome"], ["wait"], ["opened"], ["coupon_mail"], ["coupon_sms"])}  # fmt: skip
+    assert enrolled > 0 and counts["welcome"] == counts["wait"] == enrolled
+    assert counts["opened"] == counts["coupon_mail"] + counts["coupon_sms"] > 0
+    again = parcours(
+        "simulate", str(EXAMPLES / "welcome-coupon.yaml"), "--contacts", "300", "--days", "6"
+    )
+    assert again.stdout.splitlines()[1:] == lines[1:]  # the same seed gives the same run

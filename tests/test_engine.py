@@ -89,31 +89,30 @@ def test_wrong_types_in_conditions_are_false_not_errors() -> None:
     assert shard.stats.refused[("welcome", "filter")] == 3
 
 
-def test_days_are_calendar_days_across_dst() -> None:
-    program = {**WELCOME, "settings": {"timezone": "Europe/Paris"}}
-    shard, clock = shard_with(program)
-    saturday = datetime(2027, 3, 27, 9, 0, tzinfo=zone("Europe/Paris")).timestamp()
-    clock.set(saturday)
+def paris_send_times(settings: dict[str, Any], submitted: datetime) -> list[str]:
+    """Submit the form at ``submitted`` (Paris time); the times the two emails go out."""
+    shard, clock = shard_with({**WELCOME, "settings": {"timezone": "Europe/Paris", **settings}})
+    moment = submitted.replace(tzinfo=zone("Europe/Paris")).timestamp()
+    clock.set(moment)
     shard.upsert_contact("c1", {"email": "a@x.org"})
-    shard.ingest([Event("c1", "form.submitted", saturday, {"form": "newsletter"})])
-    clock.set(saturday + 5 * DAY)
+    shard.ingest([Event("c1", "form.submitted", moment, {"form": "newsletter"})])
+    clock.set(moment + 10 * DAY)
     shard.tick()
-    times = [paris(t) for *_, t in outbox(shard)]
-    assert times == ["2027-03-27 09:00 +0100", "2027-03-29 09:00 +0200"]
+    return [paris(t) for *_, t in outbox(shard)]
+
+
+def test_days_are_calendar_days_across_dst() -> None:
+    saturday = datetime(2027, 3, 27, 9, 0)  # the clocks go forward that night
+    assert paris_send_times({}, saturday) == ["2027-03-27 09:00 +0100", "2027-03-29 09:00 +0200"]
 
 
 def test_a_window_closed_on_the_weekend_opens_on_monday() -> None:
     window = {"days": ["mon", "tue", "wed", "thu", "fri"], "hours": "09:00-18:00"}
-    program = {**WELCOME, "settings": {"timezone": "Europe/Paris", "send_window": window}}
-    shard, clock = shard_with(program)
-    friday_evening = datetime(2026, 12, 4, 19, 30, tzinfo=zone("Europe/Paris")).timestamp()
-    clock.set(friday_evening)
-    shard.upsert_contact("c1", {"email": "a@x.org"})
-    shard.ingest([Event("c1", "form.submitted", friday_evening, {"form": "newsletter"})])
-    clock.set(friday_evening + 10 * DAY)
-    shard.tick()
-    times = [paris(t) for *_, t in outbox(shard)]
-    assert times == ["2026-12-07 09:00 +0100", "2026-12-09 09:00 +0100"]
+    friday_evening = datetime(2026, 12, 4, 19, 30)
+    assert paris_send_times({"send_window": window}, friday_evening) == [
+        "2026-12-07 09:00 +0100",
+        "2026-12-09 09:00 +0100",
+    ]
 
 
 def test_caps_defer_and_the_highest_priority_goes_first() -> None:

@@ -43,6 +43,7 @@ class Contacts:
         self.fields: list[dict[int, Any]] = []
         self.groups: list[set[int]] = []
         self.flags = array("B")
+        self._paths: dict[int, tuple[int, tuple[str, ...]] | tuple[()]] = {}
 
     def __len__(self) -> int:
         return len(self.slot_of)
@@ -62,9 +63,11 @@ class Contacts:
         self.flags.append(0)
         return len(self.ids) - 1, True
 
-    def update(self, slot: int, values: Mapping[str, Any]) -> list[str]:
-        """Set fields from a name -> value mapping; return the names whose value changed."""
-        changed = []
+    def update(self, slot: int, values: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+        """Set fields from a name -> value mapping; return the names whose value changed and
+        the groups joined (``groups: [...]`` adds to the contact's groups, as an import does)."""
+        changed: list[str] = []
+        joined: list[str] = []
         for name, value in values.items():
             if name in FLAG_FIELDS:
                 before = self.flags[slot]
@@ -72,20 +75,45 @@ class Contacts:
                 if self.flags[slot] != before:
                     changed.append(name)
             elif name == GROUPS_FIELD and isinstance(value, list):
-                self.groups[slot] |= {self.catalog.groups.intern(str(g)) for g in value}
+                for group in map(str, value):
+                    ident = self.catalog.groups.intern(group)
+                    if ident not in self.groups[slot]:
+                        self.groups[slot].add(ident)
+                        joined.append(group)
             else:
                 field = self.catalog.fields.intern(name)
                 if self.fields[slot].get(field) != value:
                     self.fields[slot][field] = value
                     changed.append(name)
-        return changed
+        return changed, joined
 
     def set_flag(self, slot: int, flag: Flag, on: bool) -> None:
         self.flags[slot] = (self.flags[slot] | flag) if on else (self.flags[slot] & ~flag)
 
     def field(self, slot: int, name: str) -> Any:
         field = self.catalog.fields.get(name)
-        return None if field is None else self.fields[slot].get(field)
+        return None if field is None else self.value(slot, field)
+
+    def value(self, slot: int, field: int) -> Any:
+        """A field's value; a dotted name (``enrichment.score``) also reads into a nested
+        object, as a webhook response saved with ``save_response_to`` is."""
+        values = self.fields[slot]
+        value = values.get(field)
+        if value is not None:
+            return value
+        path = self._paths.get(field)
+        if path is None:
+            path = self._paths[field] = self._path(field)
+        if not path:
+            return None
+        value = values.get(path[0])
+        for key in path[1]:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    def _path(self, field: int) -> tuple[int, tuple[str, ...]] | tuple[()]:
+        root, *keys = self.catalog.fields.name(field).split(".")
+        return (self.catalog.fields.intern(root), tuple(keys)) if keys else ()
 
     def delete(self, slot: int) -> None:
         contact = self.ids[slot]

@@ -36,7 +36,8 @@ class Enrollments:
         self.live: dict[tuple[int, int], int] = {}  #: (contact, program) -> slot
         self.last_exit: dict[tuple[int, int], float] = {}  #: for reentry rules
         self.loops: dict[int, dict[int, int]] = {}  #: slot -> goto node -> jumps taken
-        self.converted: set[int] = set()  #: slots whose goal was counted
+        self.last_entry: dict[tuple[int, int], float] = {}  #: when the last enrollment began
+        self.converted: set[tuple[int, int]] = set()  #: the last enrollment reached its goal
         self.next_ident = 1
 
     def __len__(self) -> int:
@@ -55,6 +56,8 @@ class Enrollments:
             for column, value in zip(self._columns(), values, strict=True):
                 column.append(value)
         self.live[(contact, program)] = slot
+        self.last_entry[(contact, program)] = now
+        self.converted.discard((contact, program))
         return slot
 
     def close(self, slot: int, now: float) -> None:
@@ -63,7 +66,6 @@ class Enrollments:
         self.last_exit[key] = now
         self.node[slot] = NONE
         self.wait[slot] = Wait.NOTHING
-        self.converted.discard(slot)
         self.loops.pop(slot, None)
         self.free.append(slot)
 

@@ -27,11 +27,11 @@ def on_event(
     if not state.live_at(shard.now):
         return
     props = event.properties
+    if route.goal:  # before exit_on: the event that makes a contact leave may be its goal
+        steps.check_goal(shard, state, contact, props)
     live = shard.enrollments.of(contact, state.index)
     if live is not None and route.exit_on and steps.check_exit(shard, state, live, props):
         live = None
-    if live is not None and route.goal:
-        steps.check_goal(shard, state, live, props)
     if live is not None and shard.enrollments.node[live] in route.waiting:
         steps.event_arrived(shard, state, live, props)
     for index in route.entries:
@@ -222,10 +222,9 @@ def contact_changed(shard: Shard, contact: int, changed: list[str]) -> None:
                 shard.catalog.fields.name(entry.field) in names or "timezone" in names
             ):
                 schedule_date(shard, state, entry, contact)
+        if not state.live_at(shard.now):
+            continue
+        steps.check_goal(shard, state, contact)
         live = shard.enrollments.of(contact, state.index)
-        if (
-            live is not None
-            and state.live_at(shard.now)
-            and not steps.check_exit(shard, state, live)
-        ):
-            steps.check_goal(shard, state, live)
+        if live is not None and not steps.check_exit(shard, state, live):
+            steps.follow_date_change(shard, state, live, names)

@@ -71,6 +71,10 @@ class History:
             return
         statuses[message] = status
 
+    def restart(self, slot: int, message: int) -> None:
+        """The message was sent again: its status is now this send's (``sent``)."""
+        self.statuses.setdefault(slot, {})[message] = Status.SENT
+
     def forget(self, slot: int) -> None:
         self.events.pop(slot, None)
         self.statuses.pop(slot, None)

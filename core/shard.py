@@ -188,11 +188,13 @@ class Shard:
         """Create or update a contact (an explicit upsert also lifts a deletion)."""
         self.deleted.discard(contact)
         slot, created = self.contacts.ensure(contact)
-        changed = self.contacts.update(slot, fields)
+        changed, joined = self.contacts.update(slot, fields)
         if created:
             self._pending.append(Event(contact, "contact.created", self.now))
         elif changed:
             self._pending.append(Event(contact, "contact.updated", self.now, {"changed": changed}))
+        for group in joined:
+            self._pending.append(Event(contact, "group.joined", self.now, {"group": group}))
         entering.contact_changed(self, slot, changed if not created else list(fields))
         self._drain()
 

@@ -47,6 +47,8 @@ CHANNELS = {
 #: the contact field that holds the address of each channel that has one
 ADDRESS_FIELD = {NodeKind.EMAIL: "email", NodeKind.SMS: "phone"}
 BASIS = 10_000
+#: how long after an enrollment ends its goal still counts as its conversion
+ATTRIBUTION = 30 * 86400
 
 
 def timezone_of(shard: Shard, state: ProgramState, contact: int) -> ZoneInfo:
@@ -132,15 +134,16 @@ def _move(shard: Shard, state: ProgramState, slot: int, target: int) -> None:
         run(shard, state, slot)
 
 
-def event_arrived(shard: Shard, state: ProgramState, slot: int, props: Mapping[str, Any]) -> None:
-    """An event a wait_for listens to: if it matches ``where``, take ``then``."""
+def event_arrived(shard: Shard, state: ProgramState, slot: int, props: Mapping[str, Any]) -> bool:
+    """An event a wait_for listens to: if it matches ``where``, take ``then`` (and say so)."""
     node = state.compiled.nodes[shard.enrollments.node[slot]]
     assert isinstance(node, WaitForNode)
     if not evaluate(state.decoded, node.where, view(shard, state, slot, props)):
-        return
+        return False
     shard.timers.cancel(slot)
     shard.record(shard.enrollments.contact[slot], state.id, "reacted", node.id)
     _move(shard, state, slot, node.then)
+    return True
 
 
 def check_exit(
@@ -154,40 +157,74 @@ def check_exit(
     return True
 
 
-def check_goal(
-    shard: Shard, state: ProgramState, slot: int, props: Mapping[str, Any] | None = None
-) -> None:
-    """Count a conversion the first time the program's goal holds for this enrollment."""
-    goal = state.compiled.settings.goal
-    if goal == NONE or slot in shard.enrollments.converted:
+def follow_date_change(shard: Shard, state: ProgramState, slot: int, changed: set[str]) -> None:
+    """A delay ``until_field`` waits for the field's current value: when the field changes
+    (the webinar moved), the wait moves with it."""
+    node = state.compiled.nodes[shard.enrollments.node[slot]]
+    if not isinstance(node, DelayNode) or node.until_field == NONE:
         return
-    if evaluate(state.decoded, goal, view(shard, state, slot, props)):
-        shard.enrollments.converted.add(slot)
+    if shard.enrollments.wait[slot] != Wait.TIMER:
+        return
+    if shard.catalog.fields.name(node.until_field) not in changed:
+        return
+    contact = shard.enrollments.contact[slot]
+    moment = as_epoch(shard.contacts.value(contact, node.until_field))
+    if moment is None or moment + node.offset <= shard.now:
+        shard.timers.cancel(slot)
+        _move(shard, state, slot, node.next)
+    else:
+        wait(shard, slot, moment + node.offset, Wait.TIMER)
+
+
+def check_goal(
+    shard: Shard, state: ProgramState, contact: int, props: Mapping[str, Any] | None = None
+) -> None:
+    """Count a conversion the first time the goal holds for the contact's last enrollment:
+    while it lasts, or up to ``ATTRIBUTION`` after it ended (the purchase comes after the
+    last email)."""
+    goal = state.compiled.settings.goal
+    key = (contact, state.index)
+    enrollments = shard.enrollments
+    if goal == NONE or key in enrollments.converted or key not in enrollments.last_entry:
+        return
+    if key not in enrollments.live and shard.now > enrollments.last_exit[key] + ATTRIBUTION:
+        return
+    moment = Moment(shard.now, tz=timezone_of(shard, state, contact))
+    seen = ContactView(shard, contact, moment, props, enrollments.last_entry[key])
+    if evaluate(state.decoded, goal, seen):
+        enrollments.converted.add(key)
         shard.stats.conversions[state.id] += 1
-        shard.record(shard.enrollments.contact[slot], state.id, "goal")
+        shard.record(contact, state.id, "goal")
 
 
 def resume(shard: Shard, state: ProgramState) -> None:
     """After a pause: run the parked steps, and let wait_for nodes see what happened meanwhile."""
+    enrollments = shard.enrollments
     parked, state.parked = state.parked, []
     for slot in parked:
-        if shard.enrollments.is_live(slot) and shard.enrollments.wait[slot] == Wait.PARKED:
+        if not enrollments.is_live(slot) or enrollments.wait[slot] != Wait.PARKED:
+            continue
+        if not _caught_up(shard, state, slot, enrollments.due[slot]):
             on_timer(shard, state, slot)
-    for (contact, program), slot in list(shard.enrollments.live.items()):
-        if program == state.index and shard.enrollments.wait[slot] == Wait.EVENT:
-            _catch_up(shard, state, slot, contact)
+    for (_, program), slot in list(enrollments.live.items()):
+        if program == state.index and enrollments.wait[slot] == Wait.EVENT:
+            _caught_up(shard, state, slot, shard.now)
 
 
-def _catch_up(shard: Shard, state: ProgramState, slot: int, contact: int) -> None:
+def _caught_up(shard: Shard, state: ProgramState, slot: int, until: float) -> bool:
+    """A wait_for that the pause held: did the event it awaits come before ``until``?"""
     node = state.compiled.nodes[shard.enrollments.node[slot]]
     if not isinstance(node, WaitForNode):
-        return
+        return False
     since = shard.enrollments.node_at[slot]
     names = shard.catalog.props
+    contact = shard.enrollments.contact[slot]
     for past in shard.history.of(contact, node.event):
-        if past.time >= since:
-            event_arrived(shard, state, slot, {names.name(k): v for k, v in past.props.items()})
-            return
+        if not since <= past.time <= until:
+            continue
+        if event_arrived(shard, state, slot, {names.name(k): v for k, v in past.props.items()}):
+            return True
+    return False
 
 
 def _contact_id(shard: Shard, slot: int) -> str:
@@ -247,7 +284,7 @@ def _emit(
     shard.outbox.append(
         OutboxEntry(key, channel, contact_id, state.id, node.id, shard.now, template, node.options)
     )
-    shard.history.raise_status(contact, node.message, Status.SENT)
+    shard.history.restart(contact, node.message)
     updates.count_send(shard, contact, channel)
     shard.stats.sent[(state.id, channel)] += 1
     shard.record(contact, state.id, "sent", node.id, channel)
@@ -260,7 +297,7 @@ def _delay(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     if node.until != NONE:
         due = float(node.until)
     elif node.until_field != NONE:
-        moment = as_epoch(shard.contacts.fields[contact].get(node.until_field))
+        moment = as_epoch(shard.contacts.value(contact, node.until_field))
         if moment is None:
             shard.record(
                 shard.enrollments.contact[slot], state.id, "no date", node.id, "continues at once"

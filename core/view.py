@@ -33,7 +33,7 @@ class ContactView:
         self.entry_time = entry_time
 
     def field(self, field: int) -> Value:
-        return self.shard.contacts.fields[self.slot].get(field)
+        return self.shard.contacts.value(self.slot, field)
 
     def prop(self, prop: int) -> Value:
         return self.props.get(self.shard.catalog.props.name(prop))

@@ -44,7 +44,9 @@ def run_journey(journey: Journey) -> JourneyResult:
     Raises:
         ProgramError: a program of the journey does not validate.
     """
-    project = load_valid_project(journey.programs + _deployed_later(journey))
+    project = load_valid_project(journey.programs)
+    for later in _deployed_later(journey):  # a new version has the same id: checked on its own
+        load_valid_project([later])
     workspace_file = journey.workspace or find_workspace(journey.programs[0].resolve().parent)
     workspace, problems = read_workspace(workspace_file, journey.file.parent)
     if problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -151,11 +151,25 @@ def _settings(spec: SettingsSpec, gen: CodeGenerator) -> Settings:
         send_window=window,
         active_from=spec.active_from if spec.active_from is not None else NONE,
         active_until=spec.active_until if spec.active_until is not None else NONE,
-        exit_on=gen.condition(spec.exit_on),
-        goal=gen.condition(spec.goal),
+        exit_on=gen.condition(since_entry(spec.exit_on)),
+        goal=gen.condition(since_entry(spec.goal)),
         priority=spec.priority,
         report_to=spec.report_to,
     )
+
+
+def since_entry(condition: Condition | None) -> Condition | None:
+    """In ``exit_on`` and ``goal``, ``did: X`` without a window means since this enrollment
+    began: a contact who ordered last year has not reached this cart's goal."""
+    if isinstance(condition, Did) and condition.within is None and not condition.since_entry:
+        return replace(condition, since_entry=True)
+    if isinstance(condition, (All, AnyOf)):
+        items = tuple(since_entry(item) for item in condition.items)
+        return replace(condition, items=tuple(i for i in items if i is not None))
+    if isinstance(condition, Not):
+        item = since_entry(condition.item)
+        return condition if item is None else replace(condition, item=item)
+    return condition
 
 
 def _node(spec: NodeSpec, i: int, index: dict[str, int], gen: CodeGenerator, program: str) -> Node:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .checker import Checker, article
+from .checker import ID_PATTERN, Checker, article
 from .conditions import ConditionParser, MessageRef
 from .entries import read_entries, read_settings
 from .errors import suggestion
@@ -174,3 +174,22 @@ def _check_local_messages(
 def _digest(data: object) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def duplicate(program: Program, new_id: str, name: str | None = None) -> Program:
+    """A copy of ``program`` under ``new_id``, to deploy as a new draft.
+
+    The copy's messages are its own (a condition on ``message: welcome`` in the copy reads the
+    copy's welcome); a reference that names a program explicitly keeps naming it.
+
+    Raises:
+        ValueError: ``new_id`` breaks the id rule or is the original's id.
+    """
+    if not ID_PATTERN.match(new_id) or new_id == program.id:
+        raise ValueError(f"'{new_id}' is not a new valid program id")
+    return replace(
+        program,
+        id=new_id,
+        name=name or f"{program.name} (copy)",
+        digest=_digest({"duplicate_of": program.digest, "program": new_id}),
+    )

@@ -12,6 +12,10 @@ from parcours.core.events import Event
 from parcours.core.lifecycle import LifecycleError
 from parcours.core.program import FrequencyCap
 from parcours.core.schedule import local, zone
+from parcours.rules.compiler import compile_program
+from parcours.rules.model import Program
+from parcours.rules.program import check_program, duplicate
+from parcours.rules.source import Document
 
 WELCOME: dict[str, Any] = {
     "program": "welcome", "name": "Welcome", "category": "test",
@@ -22,6 +26,12 @@ WELCOME: dict[str, Any] = {
         "again": {"type": "email", "template": "t"},
     },
 }  # fmt: skip
+
+
+def validated(data: dict[str, Any]) -> Program:
+    check = check_program(Document("p.yaml", data))
+    assert check.program is not None
+    return check.program
 
 
 def paris(moment: float) -> str:
@@ -202,3 +212,23 @@ def test_deleting_a_contact_forgets_it_and_refuses_its_events() -> None:
     assert len(outbox(shard)) == 1 and len(shard.enrollments) == 0
     assert shard.stats.events["refused:deleted_contact"] == 1
     assert shard.contacts.slot("a") is None and shard.history.events == {}
+
+
+def test_a_duplicate_is_a_new_draft_with_its_own_messages() -> None:
+    original = validated(WELCOME)
+    copy = duplicate(original, "welcome-v2")
+    shard, _ = shard_with()
+    for program in (original, copy):
+        shard.deploy(compile_program(program, shard.catalog))
+    assert {p.id: p.status.value for p in shard.programs} == {
+        "welcome": "draft",
+        "welcome-v2": "draft",
+    }
+    shard.activate("welcome-v2")
+    shard.upsert_contact("c1", {"email": "a@x.org"})
+    shard.ingest([Event("c1", "form.submitted", START, {"form": "newsletter"})])
+    entries = shard.outbox.entries  # type: ignore[attr-defined]
+    assert [(e.program, e.node) for e in entries] == [("welcome-v2", "hello")]
+    assert shard.catalog.messages.get("welcome-v2/hello") is not None
+    with pytest.raises(ValueError):
+        duplicate(original, "Not An Id")

@@ -276,11 +276,8 @@ class Shard:
         if event.message_id is not None:
             self._deduplicate(event.message_id, event.time)
         if event.time > self.now:
-            timer, moment = self.timers.next_due(), self.agenda.next_due()
-            if (timer is not None and timer <= event.time) or (
-                moment is not None and moment <= event.time
-            ):
-                self.run_until(event.time)
+            if self.timers.low <= event.time or self.agenda.low <= event.time:
+                self.run_until(event.time)  # something may fall due first
             else:
                 self.now = event.time
         late = event.time < self.now - LATE_LIMIT

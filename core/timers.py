@@ -12,15 +12,21 @@ from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 H = TypeVar("H", bound=Hashable)
+INFINITY = float("inf")
 
 
 class TimerQueue(Generic[H]):
-    """Handles scheduled at due times; one pending due time per handle."""
+    """Handles scheduled at due times; one pending due time per handle.
+
+    ``low`` is a lower bound of the next due time (exact after :meth:`next_due`): a caller that
+    only needs to know whether anything could be due reads it without a call.
+    """
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, H]] = []
         self._due: dict[H, tuple[float, int]] = {}
         self._seq = 0
+        self.low = INFINITY
 
     def __len__(self) -> int:
         return len(self._due)
@@ -30,6 +36,8 @@ class TimerQueue(Generic[H]):
         self._seq += 1
         self._due[handle] = (due, self._seq)
         heapq.heappush(self._heap, (due, self._seq, handle))
+        if due < self.low:
+            self.low = due
 
     def cancel(self, handle: H) -> None:
         self._due.pop(handle, None)
@@ -41,7 +49,11 @@ class TimerQueue(Generic[H]):
 
     def next_due(self) -> float | None:
         self._drop_cancelled()
-        return self._heap[0][0] if self._heap else None
+        if not self._heap:
+            self.low = INFINITY
+            return None
+        self.low = self._heap[0][0]
+        return self.low
 
     def pop_due(self, now: float) -> list[H]:
         """Handles due at or before ``now``, in due order (ties in scheduling order)."""
@@ -55,6 +67,10 @@ class TimerQueue(Generic[H]):
             expired.append(handle)
 
     def _drop_cancelled(self) -> None:
-        heap = self._heap
-        while heap and self._due.get(heap[0][2]) != (heap[0][0], heap[0][1]):
+        heap, pending = self._heap, self._due
+        while heap:
+            due, seq, handle = heap[0]
+            found = pending.get(handle)
+            if found is not None and found[1] == seq:
+                return
             heapq.heappop(heap)

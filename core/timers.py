@@ -69,7 +69,7 @@ class TimerQueue(Generic[H]):
     def _drop_cancelled(self) -> None:
         heap, pending = self._heap, self._due
         while heap:
-            due, seq, handle = heap[0]
+            _, seq, handle = heap[0]
             found = pending.get(handle)
             if found is not None and found[1] == seq:
                 return

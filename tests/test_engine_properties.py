@@ -218,7 +218,7 @@ def test_random_runs_do_things() -> None:
     """The generators are not degenerate: runs enroll, send, leave and refuse re-entries."""
     seen: Counter[str] = Counter()
 
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=100, deadline=None, derandomize=True)
     @given(programs(), streams())
     def collect(program: dict[str, Any], events: list[Event]) -> None:
         shard = run(program, events)

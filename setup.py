@@ -4,7 +4,10 @@ The repository keeps the client's layout (``core/ rules/ actors/ ops/`` at the t
 distribution exposes them as sub-packages of ``parcours`` through ``package_dir``.
 """
 
-from setuptools import setup
+from pathlib import Path
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
 
 #: top-level folder -> sub-package of the ``parcours`` distribution
 SUBPACKAGES = {
@@ -14,8 +17,35 @@ SUBPACKAGES = {
     "parcours.ops": "ops",
 }
 
+#: the compiled hot path; each has a pure-Python twin in core/ (see core/hotpath.py)
+EXTENSIONS = [
+    Extension("parcours.core._wheel", ["core/_wheel.pyx"]),
+]
+
+
+def cython_include() -> str:
+    """Cython finds a module's .pxd by its qualified name (``parcours/core/_wheel.pxd``) while
+    the repository keeps ``core/`` at the top, so the build reads a tree of links shaped like
+    the installed package."""
+    top = Path(__file__).resolve().parent
+    tree = top / "build" / "cython-include" / "parcours"
+    tree.mkdir(parents=True, exist_ok=True)
+    (tree / "__init__.pxd").touch()
+    for package, folder in SUBPACKAGES.items():
+        link = tree / package.rsplit(".", 1)[1]
+        if not link.exists():
+            link.symlink_to(top / folder, target_is_directory=True)
+    return str(tree.parent)
+
+
 setup(
     packages=list(SUBPACKAGES),
     package_dir=SUBPACKAGES,
-    package_data={"parcours.rules": ["py.typed"], "parcours.core": ["py.typed"]},
+    package_data={
+        "parcours.rules": ["py.typed"],
+        "parcours.core": ["py.typed", "*.pxd", "*.pyi"],
+    },
+    ext_modules=cythonize(
+        EXTENSIONS, include_path=[cython_include()], compiler_directives={"language_level": "3"}
+    ),
 )

@@ -7,6 +7,7 @@ Everything it decides goes to an outbox; everything it knows is in its tables.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -19,6 +20,7 @@ from .enrollments import Enrollments, Wait
 from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused, parse_event
 from .feedback import apply_feedback
 from .history import History
+from .hotpath import TimerWheel
 from .lifecycle import DeployReport, LifecycleError, ProgramState, Status, node_mapping
 from .outbox import ListOutbox, Outbox
 from .program import CompiledProgram, FrequencyCap
@@ -66,7 +68,8 @@ class Shard:
         self.contacts = Contacts(catalog)
         self.history = History(catalog)
         self.enrollments = Enrollments()
-        self.timers: TimerQueue[int] = TimerQueue()
+        #: enrollment slots waiting for a moment (whole seconds: due times are rounded up)
+        self.timers = TimerWheel(math.floor(clock.now()))
         self.agenda: TimerQueue[tuple[Any, ...]] = TimerQueue()
         self.programs: list[ProgramState] = []
         self.by_id: dict[str, ProgramState] = {}
@@ -242,13 +245,13 @@ class Shard:
     def run_until(self, until: float) -> None:
         """Fire timers and agenda items due up to ``until``, in time order."""
         while True:
-            due = _earliest(self.timers.next_due(), self.agenda.next_due())
+            due = _earliest(self.timers.next_moment(), self.agenda.next_due())
             if due is None or due > until:
                 break
             self.now = max(self.now, due)
             for key in self.agenda.pop_due(due):
                 entering.on_agenda(self, key)
-            slots = self.timers.pop_due(due)
+            slots = self.timers.advance(math.floor(due)).tolist()
             slots.sort(key=self._priority)  # a capped moment goes to the highest priority first
             for slot in slots:
                 self._on_timer(slot)
@@ -276,7 +279,8 @@ class Shard:
         if event.message_id is not None:
             self._deduplicate(event.message_id, event.time)
         if event.time > self.now:
-            if self.timers.low <= event.time or self.agenda.low <= event.time:
+            moment = self.timers.next_moment()
+            if (moment is not None and moment <= event.time) or self.agenda.low <= event.time:
                 self.run_until(event.time)  # something may fall due first
             else:
                 self.now = event.time

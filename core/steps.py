@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -88,7 +89,7 @@ def leave(shard: Shard, state: ProgramState, slot: int, reason: str) -> None:
 def wait(shard: Shard, slot: int, due: float, kind: Wait) -> int:
     shard.enrollments.wait[slot] = kind
     shard.enrollments.due[slot] = due
-    shard.timers.schedule(slot, due)
+    shard.timers.schedule_one(slot, math.ceil(due))
     return WAIT
 
 

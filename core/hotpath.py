@@ -1,0 +1,28 @@
+"""The one import point of the hot path: compiled modules, or their pure-Python twins.
+
+Everything else in parcours imports the timer wheel (and, later, the condition evaluator) from
+here. ``PARCOURS_PUREPYTHON=1`` forces the twins (as ``MSGPACK_PUREPYTHON`` does for msgpack);
+otherwise the compiled modules must be built (``pip install -e .`` builds them in place), and
+their absence is an error rather than a silent slowdown.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+#: true when the pure-Python twins run instead of the compiled modules
+PURE = os.environ.get("PARCOURS_PUREPYTHON", "") not in ("", "0")
+
+if TYPE_CHECKING or PURE:  # the twins share one interface; type checkers read the pure one
+    from .wheel import TimerWheel
+else:
+    try:
+        from ._wheel import TimerWheel
+    except ImportError as error:  # pragma: no cover - a broken install
+        raise ImportError(
+            "parcours' compiled hot path is not built: run 'pip install -e .' "
+            "(or set PARCOURS_PUREPYTHON=1 to run the pure-Python twins)"
+        ) from error
+
+__all__ = ["PURE", "TimerWheel"]

@@ -33,6 +33,20 @@ FLAG_FIELDS = {
 GROUPS_FIELD = "groups"
 
 
+#: how imports and forms write yes and no
+_YES = {"true", "yes", "y", "1", "on"}
+_NO = {"false", "no", "n", "0", "off", ""}
+
+
+def as_flag(value: object) -> bool | None:
+    """``True``/``False``, 1/0, or text such as ``"false"`` or ``"yes"``; None if neither."""
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _YES | _NO:
+        return value.strip().lower() in _YES
+    return None
+
+
 class Contacts:
     """The contact table of one shard."""
 
@@ -70,8 +84,10 @@ class Contacts:
         joined: list[str] = []
         for name, value in values.items():
             if name in FLAG_FIELDS:
+                flag = as_flag(value)
                 before = self.flags[slot]
-                self.set_flag(slot, FLAG_FIELDS[name], bool(value))
+                if flag is not None:  # anything else is not a yes or a no: the flag stays
+                    self.set_flag(slot, FLAG_FIELDS[name], flag)
                 if self.flags[slot] != before:
                     changed.append(name)
             elif name == GROUPS_FIELD and isinstance(value, list):

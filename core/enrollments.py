@@ -56,6 +56,7 @@ class Enrollments:
             for column, value in zip(self._columns(), values, strict=True):
                 column.append(value)
         self.live[(contact, program)] = slot
+        self.loops.pop(slot, None)
         self.last_entry[(contact, program)] = now
         self.converted.discard((contact, program))
         return slot

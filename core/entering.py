@@ -10,6 +10,7 @@ from . import steps
 from .bytecode import NONE
 from .evaluator import evaluate
 from .events import Event
+from .lifecycle import Status
 from .program import Entry, EntryKind, EventRoute, Reentry
 from .schedule import cron_next, date_entry_time, zone
 from .values import Moment
@@ -46,7 +47,7 @@ def _matches(
 ) -> bool:
     if entry.kind is EntryKind.GROUP:
         return props.get("group") == shard.catalog.groups.name(entry.group)
-    moment = Moment(shard.now, tz=shard.timezone)
+    moment = Moment(shard.now, tz=steps.timezone_of(shard, state, contact))
     return evaluate(state.decoded, entry.where, ContactView(shard, contact, moment, props))
 
 
@@ -97,7 +98,7 @@ def _refusal(
             return "reentry too soon"
     program_filter = state.compiled.filter
     if program_filter != NONE:
-        moment = Moment(shard.now, tz=shard.timezone)
+        moment = Moment(shard.now, tz=steps.timezone_of(shard, state, contact))
         seen = ContactView(shard, contact, moment, props)
         if not evaluate(state.decoded, program_filter, seen):
             why = (
@@ -128,6 +129,31 @@ def schedule_activation(shard: Shard, state: ProgramState) -> None:
         start_entries(shard, state)
 
 
+def reschedule(shard: Shard, state: ProgramState) -> None:
+    """Drop a program's agenda and build it again from its current version (after a deploy).
+
+    Mass segments and existing group members are not enrolled again: they act once, when the
+    program first goes live."""
+    for key in shard.agenda.handles():
+        if key[1] == state.index:
+            shard.agenda.cancel(key)
+    if state.status not in (Status.ACTIVE, Status.PAUSED):
+        return
+    settings = state.compiled.settings
+    if settings.active_until != NONE:
+        shard.agenda.schedule(("end", state.index), float(settings.active_until))
+    if not state.started:
+        if settings.active_from != NONE and shard.now < settings.active_from:
+            shard.agenda.schedule(("start", state.index), float(settings.active_from))
+        return
+    for entry in state.compiled.entries:
+        if entry.kind is EntryKind.SEGMENT and entry.cron is not None:
+            _next_tick(shard, state, entry)
+        elif entry.kind is EntryKind.DATE:
+            for contact in list(shard.contacts.live_slots()):
+                schedule_date(shard, state, entry, contact)
+
+
 def start_entries(shard: Shard, state: ProgramState) -> None:
     """The entries that act when a program goes live: mass segments, existing group members,
     the first cron tick, every contact's next date."""
@@ -149,10 +175,10 @@ def start_entries(shard: Shard, state: ProgramState) -> None:
 
 
 def _enroll_segment(shard: Shard, state: ProgramState, entry: Entry, reason: str) -> None:
-    moment = Moment(shard.now, tz=shard.timezone)
     for contact in list(shard.contacts.live_slots()):
         if shard.contacts.ids[contact] is None:
             continue  # deleted by an earlier enrollment's update
+        moment = Moment(shard.now, tz=steps.timezone_of(shard, state, contact))
         if evaluate(state.decoded, entry.segment, ContactView(shard, contact, moment)):
             try_enroll(shard, state, contact, reason)
 
@@ -185,23 +211,23 @@ def on_agenda(shard: Shard, key: tuple[Any, ...]) -> None:
     kind, index = key[0], key[1]
     state = shard.programs[index]
     if kind == "start":
-        if state.status.value == "active":
+        if state.status is Status.ACTIVE:
             start_entries(shard, state)
     elif kind == "end":
-        if state.status.value in ("active", "paused"):
+        if state.status in (Status.ACTIVE, Status.PAUSED):
             shard.stop(state.id)
     elif kind == "cron":
         entry = state.compiled.entries[key[2]]
         if state.live_at(shard.now):
             _enroll_segment(shard, state, entry, "segment schedule")
-        if state.status.value in ("active", "paused"):
+        if state.status in (Status.ACTIVE, Status.PAUSED):
             _next_tick(shard, state, entry)
     else:
         _date_due(shard, state, state.compiled.entries[key[2]], key[3])
 
 
 def _date_due(shard: Shard, state: ProgramState, entry: Entry, contact: int) -> None:
-    if shard.contacts.ids[contact] is None or state.status.value == "stopped":
+    if shard.contacts.ids[contact] is None or state.status is Status.STOPPED:
         return
     if state.live_at(shard.now):
         try_enroll(shard, state, contact, f"date {shard.catalog.fields.name(entry.field)}")
@@ -215,7 +241,7 @@ def contact_changed(shard: Shard, contact: int, changed: list[str]) -> None:
         return
     names = set(changed)
     for state in shard.programs:
-        if not state.started or state.status.value == "stopped":
+        if not state.started or state.status is Status.STOPPED:
             continue
         for entry in state.compiled.entries:
             if entry.kind is EntryKind.DATE and (

@@ -58,6 +58,8 @@ def parse_event(raw: Mapping[str, Any], now: float) -> Event:
     if not isinstance(properties, Mapping):
         raise Refused("bad_properties", "the event's properties are not a mapping")
     message_id = raw.get("messageId")
+    if message_id is not None and not isinstance(message_id, str):
+        raise Refused("bad_message_id", "the event's messageId is not text")
     return Event(contact, name, _time(raw.get("timestamp"), now), properties, message_id)
 
 

@@ -43,7 +43,8 @@ class ProgramState:
     id: str = field(init=False)
     entered: list[int] = field(init=False)  #: enrollments that reached each node
     started: bool = False  #: its activation entries (mass segments, existing members) ran
-    parked: list[int] = field(default_factory=list)
+    parked: list[tuple[int, int]] = field(default_factory=list)  #: (slot, enrollment ident)
+    paused_at: float | None = None
     versions: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -93,7 +93,8 @@ def _emit(
 ) -> None:
     enrollments = shard.enrollments
     channel = CHANNELS[node.kind]
-    key = f"{enrollments.ident[slot]}-{node.index}-{enrollments.visits[slot]}"
+    enrollment = f"{shard.partition}:{enrollments.ident[slot]}"  # unique across partitions
+    key = f"{enrollment}-{node.index}-{enrollments.visits[slot]}"
     template = shard.catalog.templates.name(node.template) if node.template != NONE else None
     shard.outbox.append(
         OutboxEntry(key, channel, who, state.id, node.id, shard.now, template, node.options)
@@ -178,11 +179,8 @@ def split_bucket(contact: str, program: str, node: str) -> int:
 
 
 def _update(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
-    ident = shard.enrollments.ident[slot]
     updates.apply(shard, state, slot, node)
-    if not shard.enrollments.is_live(slot) or shard.enrollments.ident[slot] != ident:
-        return steps.LEFT  # deleted, or its exit condition now holds
-    return node.next
+    return node.next  # run() sees if the update ended the enrollment (deleted, exit_on)
 
 
 def _start_program(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:

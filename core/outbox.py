@@ -10,8 +10,9 @@ from typing import NamedTuple, Protocol
 class OutboxEntry(NamedTuple):
     """A message to send.
 
-    ``key`` is ``enrollment-node-visit``: the same step of the same enrollment always yields the
-    same key, so a sender that sees a key twice (a replay after a crash) sends once.
+    ``key`` is ``partition:enrollment-node-visit``: the same step of the same enrollment always
+    yields the same key, and no two partitions share one, so a sender that sees a key twice (a
+    replay after a crash) sends once.
     """
 
     key: str

@@ -25,7 +25,7 @@ def zone(name: str | None) -> ZoneInfo:
     """The zone named ``name``; an unknown or empty name is UTC (the documented fallback)."""
     try:
         return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: 'Europe' is a folder
         return ZoneInfo("UTC")
 
 
@@ -103,7 +103,10 @@ def date_reading(value: object, tz: ZoneInfo) -> tuple[date, int | None] | None:
         epoch = float(value)
     if epoch is None:
         return None
-    reading = local(epoch, tz)
+    try:
+        reading = local(epoch, tz)
+    except (ValueError, OverflowError, OSError):  # milliseconds for seconds, year 58886 ...
+        return None
     return reading.date(), reading.hour * 3600 + reading.minute * 60 + reading.second
 
 
@@ -113,6 +116,15 @@ def date_entry_time(
     """When a date entry fires next, at or after ``after``: the date (its anniversary if
     ``yearly``) shifted by ``offset``, at ``at`` local time (else the field's own time of day,
     else midnight). None when it never will."""
+    try:
+        return _date_entry_time(value, offset, at, yearly, after, tz)
+    except (ValueError, OverflowError):  # a date at the edge of the calendar: no entry
+        return None
+
+
+def _date_entry_time(
+    value: object, offset: int, at: int | None, yearly: bool, after: float, tz: ZoneInfo
+) -> float | None:
     reading = date_reading(value, tz)
     if reading is None:
         return None
@@ -136,9 +148,12 @@ def date_entry_time(
 
 def cron_next(expression: str, after: float, tz: ZoneInfo) -> float:
     """The first tick of a 5-field cron expression strictly after ``after``, on ``tz``'s clock."""
-    start = local(after, tz)
-    following: datetime = croniter(expression, start).get_next(datetime)
-    return following.timestamp()
+    ticks = croniter(expression, local(after, tz).replace(tzinfo=None))  # the wall clock's
+    while True:
+        reading: datetime = ticks.get_next(datetime)
+        moment = reading.replace(tzinfo=tz).timestamp()  # fold 0: a repeated time's first
+        if moment > after:
+            return moment
 
 
 def utc_date(moment: float) -> date:

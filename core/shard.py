@@ -44,6 +44,7 @@ class Shard:
         caps: the workspace's frequency caps.
         timezone: the workspace's time zone (contacts without one, programs without one).
         trace: keep a per-contact trace of every step and why.
+        partition: the partition this shard owns (outbox keys are unique across partitions).
     """
 
     def __init__(
@@ -55,8 +56,11 @@ class Shard:
         caps: Iterable[FrequencyCap] = (),
         timezone: str = "UTC",
         trace: bool = False,
+        partition: int = 0,
     ) -> None:
         self.catalog = catalog
+        #: which partition of the contacts this shard owns; part of every enrollment's id
+        self.partition = partition
         self.clock = clock
         self.outbox = outbox if outbox is not None else ListOutbox()
         self.caps = tuple(caps)
@@ -102,6 +106,7 @@ class Shard:
         if activate and state.status is not Status.ACTIVE:
             self.activate(program.id)
         self._reroute()
+        self._drain()
         return report
 
     def plan(self, program: CompiledProgram) -> DeployReport:
@@ -123,10 +128,13 @@ class Shard:
     def _replace_version(self, state: ProgramState, program: CompiledProgram) -> DeployReport:
         report = self.plan(program)
         mapping = node_mapping(state.compiled, program)
+        loops = self.enrollments.loops
         for slot in self._slots_of(state):
             node = self.enrollments.node[slot]
             if node in mapping:
                 self.enrollments.node[slot] = mapping[node]
+                if slot in loops:  # goto counts follow their node to its new index
+                    loops[slot] = {mapping[n]: c for n, c in loops[slot].items() if n in mapping}
             else:
                 steps.leave(self, state, slot, "node removed by a new version")
         status, parked = state.status, state.parked
@@ -136,18 +144,22 @@ class Shard:
             fresh.entered[new] = state.entered[old]
         self.programs[state.index] = fresh
         self.by_id[program.id] = fresh
+        entering.reschedule(self, fresh)
         return report
 
     def activate(self, program_id: str) -> None:
         """Make a draft active: from now (or from its active_from) contacts enter and progress."""
         state = self._program(program_id)
         state.move(Status.ACTIVE)
-        entering.schedule_activation(self, state)
         self._reroute()
+        entering.schedule_activation(self, state)
+        self._drain()
 
     def pause(self, program_id: str) -> None:
         """Nothing enters or progresses; steps that fall due wait for :meth:`resume`."""
-        self._program(program_id).move(Status.PAUSED)
+        state = self._program(program_id)
+        state.move(Status.PAUSED)
+        state.paused_at = self.now
         self._reroute()
 
     def resume(self, program_id: str) -> None:
@@ -156,6 +168,9 @@ class Shard:
         state.move(Status.ACTIVE)
         self._reroute()
         steps.resume(self, state)
+        state.paused_at = None
+        if not state.started and state.live_at(self.now):  # active_from passed during the pause
+            entering.start_entries(self, state)
         self._drain()
 
     def stop(self, program_id: str) -> None:
@@ -165,6 +180,7 @@ class Shard:
         for slot in self._slots_of(state):
             steps.leave(self, state, slot, "program stopped")
         self._reroute()
+        self._drain()
 
     def _program(self, program_id: str) -> ProgramState:
         state = self.by_id.get(program_id)
@@ -177,9 +193,10 @@ class Shard:
         return [s for (_, p), s in enrollments.live.items() if p == state.index]
 
     def _reroute(self) -> None:
-        """Rebuild the event -> active programs index (programs in deployment order)."""
+        """Rebuild the event -> active programs index: by priority, then deployment order."""
         routes: dict[int, list[ProgramState]] = {}
-        for state in self.programs:
+        ranked = sorted(self.programs, key=lambda s: -s.compiled.settings.priority)  # stable
+        for state in ranked:
             if state.status is Status.ACTIVE:
                 for event in state.compiled.routes:
                     routes.setdefault(event, []).append(state)
@@ -217,7 +234,11 @@ class Shard:
         self.contacts.delete(slot)
 
     def enroll(self, contact: str, program_id: str) -> bool:
-        """The API entry: enroll a contact (created if new) in a program with ``{api: true}``."""
+        """The API entry: enroll a contact (created if new) in a program with ``{api: true}``.
+        A deleted contact is refused (counted as ``refused:deleted_contact``)."""
+        if contact in self.deleted:
+            self.stats.events["refused:deleted_contact"] += 1
+            return False
         slot, created = self.contacts.ensure(contact)
         if created:
             self._pending.append(Event(contact, "contact.created", self.now))
@@ -257,17 +278,21 @@ class Shard:
                 self._on_timer(slot)
             self._drain()
         self.now = max(self.now, until)
+        self._drain()
 
     def _priority(self, slot: int) -> int:
         return -self.programs[self.enrollments.program[slot]].compiled.settings.priority
 
     def _on_timer(self, slot: int) -> None:
-        if not self.enrollments.is_live(slot):
+        enrollments = self.enrollments
+        if not enrollments.is_live(slot) or enrollments.wait[slot] not in (Wait.TIMER, Wait.EVENT):
+            return  # ended, or reused by another enrollment earlier in this batch
+        if enrollments.due[slot] > self.now:
             return
-        state = self.programs[self.enrollments.program[slot]]
+        state = self.programs[enrollments.program[slot]]
         if state.status is Status.PAUSED:
-            self.enrollments.wait[slot] = Wait.PARKED
-            state.parked.append(slot)
+            enrollments.wait[slot] = Wait.PARKED
+            state.parked.append((slot, enrollments.ident[slot]))
             return
         steps.on_timer(self, state, slot)
 

@@ -64,11 +64,15 @@ def enter(shard: Shard, state: ProgramState, slot: int, node: int) -> None:
 
 def run(shard: Shard, state: ProgramState, slot: int) -> None:
     """Execute from the enrollment's current node until it waits or leaves."""
+    enrollments = shard.enrollments
+    ident = enrollments.ident[slot]
     for _ in range(MAX_STEPS):
-        node = state.compiled.nodes[shard.enrollments.node[slot]]
+        node = state.compiled.nodes[enrollments.node[slot]]
         target = nodes.EXECUTE[node.kind](shard, state, slot, node)
         if target in (WAIT, LEFT):
             return
+        if enrollments.ident[slot] != ident or not enrollments.is_live(slot):
+            return  # a nested step (start_program, an update's exit_on) ended this enrollment
         if target == NONE:
             leave(shard, state, slot, "completed")
             return
@@ -181,27 +185,31 @@ def check_goal(
 def resume(shard: Shard, state: ProgramState) -> None:
     """After a pause: run the parked steps, and let wait_for nodes see what happened meanwhile."""
     enrollments = shard.enrollments
+    paused_at = state.paused_at if state.paused_at is not None else shard.now
     parked, state.parked = state.parked, []
-    for slot in parked:
-        if not enrollments.is_live(slot) or enrollments.wait[slot] != Wait.PARKED:
-            continue
-        if not _caught_up(shard, state, slot, enrollments.due[slot]):
+    for slot, ident in parked:
+        if enrollments.ident[slot] != ident or enrollments.wait[slot] != Wait.PARKED:
+            continue  # it left during the pause, and its row may serve another enrollment
+        if not _caught_up(shard, state, slot, paused_at, enrollments.due[slot]):
             on_timer(shard, state, slot)
     for (_, program), slot in list(enrollments.live.items()):
         if program == state.index and enrollments.wait[slot] == Wait.EVENT:
-            _caught_up(shard, state, slot, shard.now)
+            _caught_up(shard, state, slot, paused_at, shard.now)
 
 
-def _caught_up(shard: Shard, state: ProgramState, slot: int, until: float) -> bool:
-    """A wait_for that the pause held: did the event it awaits come before ``until``?"""
+def _caught_up(
+    shard: Shard, state: ProgramState, slot: int, paused_at: float, until: float
+) -> bool:
+    """A wait_for that the pause held: did the event it awaits come during the pause, before
+    ``until``? (Events before the pause were seen as they came.)"""
     node = state.compiled.nodes[shard.enrollments.node[slot]]
     if not isinstance(node, WaitForNode):
         return False
-    since = shard.enrollments.node_at[slot]
+    reached = shard.enrollments.node_at[slot]
     names = shard.catalog.props
     contact = shard.enrollments.contact[slot]
     for past in shard.history.of(contact, node.event):
-        if not since <= past.time <= until:
+        if past.time <= reached or not paused_at <= past.time <= until:
             continue
         if event_arrived(shard, state, slot, {names.name(k): v for k, v in past.props.items()}):
             return True

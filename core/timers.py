@@ -42,6 +42,10 @@ class TimerQueue(Generic[H]):
     def cancel(self, handle: H) -> None:
         self._due.pop(handle, None)
 
+    def handles(self) -> list[H]:
+        """The pending handles."""
+        return list(self._due)
+
     def due(self, handle: H) -> float | None:
         """When ``handle`` falls due, if it is scheduled."""
         found = self._due.get(handle)

@@ -190,7 +190,10 @@ def _is_anniversary(epoch: float | None, today: date) -> bool:
     """Same month and day; a 29 February date falls on 28 February in other years."""
     if epoch is None:
         return False
-    day = datetime.fromtimestamp(epoch, UTC).date()
+    try:
+        day = datetime.fromtimestamp(epoch, UTC).date()
+    except (ValueError, OverflowError, OSError):
+        return False
     if (day.month, day.day) == (2, 29) and not _is_leap(today.year):
         return (today.month, today.day) == (2, 28)
     return (day.month, day.day) == (today.month, today.day)

@@ -91,7 +91,14 @@ def run_test(args: argparse.Namespace) -> int:
         return 1
     passed = failed = 0
     for path in files:
-        result = run_journey(read_journey(path))
+        try:
+            result = run_journey(read_journey(path))
+        except ProgramError as error:  # this file is broken; the others still run
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            print(f"FAIL {path}: the journey cannot run")
+            failed += 1
+            continue
         print("\n".join(report(result)))
         passed, failed = passed + result.passed, failed + (not result.passed)
     print(f"journeys: {passed} passed, {failed} failed")

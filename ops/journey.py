@@ -10,10 +10,11 @@ from typing import Any
 
 from parcours.core.clock import VirtualClock
 from parcours.core.events import Event
+from parcours.core.lifecycle import LifecycleError
 from parcours.core.outbox import ListOutbox, OutboxEntry
 from parcours.core.shard import Shard
 from parcours.rules import compile_workspace
-from parcours.rules.errors import ProgramError
+from parcours.rules.errors import Problem, ProgramError
 from parcours.rules.project import load_valid_project
 from parcours.rules.workspace import find_workspace, read_workspace
 
@@ -105,8 +106,12 @@ def _apply(shard: Shard, step: Step, journey: Journey, catalog: Any) -> None:
         compiled = compile_workspace(project.programs, catalog)
         for program in compiled.programs.values():
             shard.deploy(program)
-    else:
-        getattr(shard, step.kind)(str(step.value))  # activate, pause, resume, stop
+    else:  # activate, pause, resume, stop
+        try:
+            getattr(shard, step.kind)(str(step.value))
+        except LifecycleError as error:
+            problem = Problem(str(journey.file), step.line, ("events",), str(error))
+            raise ProgramError([problem]) from None
 
 
 # -- expectations ---------------------------------------------------------------------------

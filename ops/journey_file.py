@@ -44,6 +44,16 @@ EXPECT_KINDS = (
 )  # fmt: skip
 
 
+#: the keys each kind of expectation needs besides its own
+EXPECT_NEEDS = {
+    "sent": ("contact",), "not_sent": ("contact",), "entered": ("program", "node"),
+    "in_program": ("contact",), "exited": ("contact",), "in_group": ("contact",),
+    "not_in_group": ("contact",), "field": ("contact",), "enrolled": ("program",),
+    "conversions": ("program",), "control": ("program", "node"), "refused": ("contact",),
+    "deleted": ("contact",),
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Step:
     """One timed step: an event, or an action on a program or contact."""
@@ -185,15 +195,27 @@ class _Reader:
         properties = data.get("properties", {})
         if not isinstance(properties, dict):
             self.checker.error((*path, "properties"), "properties are a mapping")
-        value = data[kind]
-        if kind == "deploy":
-            value = self.file(value, (*path, "deploy"))
+        value = self._step_value(kind, data[kind], (*path, kind))
         line = self.checker.document.line(path)
         if at is None:
             return None
         return Step(
             at, kind, contact if isinstance(contact, str) else None, value, properties or {}, line
         )
+
+    def _step_value(self, kind: str, value: object, path: DocPath) -> Any:
+        """What a step acts with: a file, fields, ``true``, an event name or a program id."""
+        if kind == "deploy":
+            return self.file(value, path)
+        if kind == "upsert":
+            return self.checker.mapping(value, path, "fields such as {city: Paris}")
+        if kind == "delete":
+            if value is not True:
+                self.checker.error(path, "write {delete: true}")
+            return value
+        if kind == "event":
+            return self.checker.string(value, path, "an event name")
+        return self.checker.ident(value, path, "program")
 
     def expectations(self, value: object) -> list[Expectation]:
         items = self.checker.sequence(value, ("expect",), "a list of expectations") or []
@@ -209,6 +231,11 @@ class _Reader:
             if len(kinds) != 1:
                 self.checker.error(path, f"an expectation has one of {', '.join(EXPECT_KINDS)}")
                 continue
+            for needed in EXPECT_NEEDS[kinds[0]]:
+                if needed not in data:
+                    self.checker.error(path, f"a '{kinds[0]}' expectation names its {needed}")
+            if "count" in data:
+                self.checker.integer(data["count"], (*path, "count"), minimum=0)
             found.append(
                 Expectation(
                     data,

@@ -26,11 +26,14 @@ def compiled(data: dict[str, Any], catalog: Catalog) -> CompiledProgram:
 
 
 def shard_with(
-    *programs: dict[str, Any], caps: tuple[FrequencyCap, ...] = (), trace: bool = False
+    *programs: dict[str, Any],
+    caps: tuple[FrequencyCap, ...] = (),
+    trace: bool = False,
+    start: float = START,
 ) -> tuple[Shard, VirtualClock]:
-    """A shard at START with ``programs`` deployed and active."""
+    """A shard at ``start`` with ``programs`` deployed and active."""
     catalog = Catalog()
-    clock = VirtualClock(START)
+    clock = VirtualClock(start)
     shard = Shard(catalog, clock, ListOutbox(), caps=caps, trace=trace)
     for data in programs:
         shard.deploy(compiled(data, catalog), activate=True)

@@ -131,7 +131,8 @@ def test_caps_defer_and_the_highest_priority_goes_first() -> None:
         return {**WELCOME, "program": name, "settings": {"priority": priority}, "nodes": nodes}
 
     cap = (FrequencyCap("email", 1, DAY),)
-    # deployed in this order: at equal priority, mid would go before high
+    # deployed in this order; the event reaches them by priority, and so do the deferred
+    # messages that fall due together the next day
     shard, clock = shard_with(single("low", 1), single("mid", 5), single("high", 9), caps=cap)
     shard.upsert_contact("c1", {"email": "a@x.org"})
     shard.ingest([Event("c1", "form.submitted", START, {"form": "newsletter"})])
@@ -139,7 +140,7 @@ def test_caps_defer_and_the_highest_priority_goes_first() -> None:
     shard.tick()
     entries = shard.outbox.entries  # type: ignore[attr-defined]
     assert [(e.program, (e.time - START) / DAY) for e in entries] == [
-        ("low", 0), ("high", 1), ("mid", 2),
+        ("high", 0), ("mid", 1), ("low", 2),
     ]  # fmt: skip
 
 

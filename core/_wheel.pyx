@@ -1,59 +1,70 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""The hierarchical timer wheel, compiled: the same algorithm as wheel.py, over C arrays.
+"""The hierarchical timer wheel, compiled: the algorithm of Varghese & Lauck over C arrays.
 
-Per pending timer: its due second (8 bytes), its neighbours in its bucket list (4 + 4 bytes)
-and its bucket (2 bytes): 18 bytes, indexed by handle.
+Four levels of 64 one-second slots (1 s, 64 s, 68 min, 3 days per slot) cover 2^24 s; later
+timers wait in an overflow bucket and cascade down. Each bucket is a contiguous vector of
+(due, handle) entries, so cascading and expiring read memory in order; per handle the wheel
+keeps its bucket and its index there, so a cancel is O(1) (swap with the bucket's last entry).
+A pending timer costs 16 bytes of entry and 6 of index. Expired handles come out in due order,
+ties by handle, exactly as the pure twin (wheel.py) gives them.
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.stdint cimport int16_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport qsort
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
 cdef extern from *:
     int __builtin_ctzll(unsigned long long) nogil
 
+#: buckets keep their memory while small; a larger one is freed once emptied
+cdef int64_t KEEP_CAPACITY = 4096
+cdef int64_t MAX_HANDLE = 2147483646
+#: chunks at least this long are radix-sorted
+cdef int64_t RADIX_FROM = 65536
 
-cdef int _compare(const void* a, const void* b) noexcept nogil:
-    cdef const Expired* x = <const Expired*>a
-    cdef const Expired* y = <const Expired*>b
+
+cdef int _by_value(const void* a, const void* b) noexcept nogil:
+    cdef int64_t x = (<const int64_t*>a)[0]
+    cdef int64_t y = (<const int64_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef int _by_due_then_handle(const void* a, const void* b) noexcept nogil:
+    cdef const Entry* x = <const Entry*>a
+    cdef const Entry* y = <const Entry*>b
     if x.due != y.due:
         return -1 if x.due < y.due else 1
-    if x.handle != y.handle:
-        return -1 if x.handle < y.handle else 1
-    return 0
+    return (x.handle > y.handle) - (x.handle < y.handle)
 
 
 cdef class TimerWheel:
     """Pending timers: ``schedule`` a batch, ``cancel`` one, ``advance`` to an instant."""
 
     def __cinit__(self, int64_t now=0):
-        cdef int i
         self.now = now
-        self._due = NULL
-        self._next = NULL
-        self._prev = NULL
         self._where = NULL
+        self._position = NULL
         self._capacity = 0
         self._count = 0
-        for i in range(BUCKETS):
-            self._heads[i] = NIL
-        for i in range(LEVELS):
-            self._masks[i] = 0
-        self._out_cap = 1024
+        memset(self._buckets, 0, sizeof(self._buckets))
+        memset(self._masks, 0, sizeof(self._masks))
+        self._out = NULL
         self._out_len = 0
-        self._out = <Expired*>PyMem_Malloc(self._out_cap * sizeof(Expired))
-        if self._out == NULL:
-            raise MemoryError()
+        self._out_cap = 0
+        self._scratch = NULL
+        self._scratch_cap = 0
 
     def __dealloc__(self):
-        PyMem_Free(self._due)
-        PyMem_Free(self._next)
-        PyMem_Free(self._prev)
+        cdef int i
+        for i in range(BUCKETS):
+            PyMem_Free(self._buckets[i].items)
         PyMem_Free(self._where)
+        PyMem_Free(self._position)
         PyMem_Free(self._out)
+        PyMem_Free(self._scratch)
 
     def __len__(self):
         return self._count
@@ -63,40 +74,38 @@ cdef class TimerWheel:
         cdef const int64_t[::1] hs = np.ascontiguousarray(handles, dtype=np.int64)
         cdef const int64_t[::1] ds = np.ascontiguousarray(dues, dtype=np.int64)
         cdef Py_ssize_t i, n = hs.shape[0]
+        cdef int64_t top = -1
         if ds.shape[0] != n:
             raise ValueError("handles and dues differ in length")
-        if n == 0:
-            return
-        cdef int64_t top = 0
         for i in range(n):
-            if hs[i] < 0 or hs[i] > 2147483646:
+            if hs[i] < 0 or hs[i] > MAX_HANDLE:
                 raise ValueError(f"handle {hs[i]} is not in 0..2^31-2")
             if hs[i] > top:
                 top = hs[i]
-        self._grow(top)
+        if top >= 0:
+            self._grow(top)
         for i in range(n):
-            self._set(<int32_t>hs[i], ds[i])
+            self._set(hs[i], ds[i])
 
     cpdef void schedule_one(self, int64_t handle, int64_t due) except *:
         """Schedule (or move) one handle."""
-        if handle < 0 or handle > 2147483646:
+        if handle < 0 or handle > MAX_HANDLE:
             raise ValueError(f"handle {handle} is not in 0..2^31-2")
         self._grow(handle)
-        self._set(<int32_t>handle, due)
+        self._set(handle, due)
 
-    cdef void _set(self, int32_t handle, int64_t due) noexcept:
+    cdef void _set(self, int64_t handle, int64_t due) except *:
         if self._where[handle] != NOWHERE:
-            self._unlink(handle)
+            self._remove(handle)
         else:
             self._count += 1
-        self._due[handle] = due
-        self._place(handle)
+        self._push(self._bucket(due), handle, due)
 
     cpdef bint cancel(self, int64_t handle):
         """Forget a handle's timer; return whether it had one. O(1)."""
         if handle < 0 or handle >= self._capacity or self._where[handle] == NOWHERE:
             return False
-        self._unlink(<int32_t>handle)
+        self._remove(handle)
         self._where[handle] = NOWHERE
         self._count -= 1
         return True
@@ -104,17 +113,18 @@ cdef class TimerWheel:
     def due(self, int64_t handle):
         if handle < 0 or handle >= self._capacity or self._where[handle] == NOWHERE:
             return None
-        return self._due[handle]
+        cdef Bucket* bucket = &self._buckets[self._where[handle]]
+        return bucket.items[self._position[handle]].due
 
     def next_due(self):
         """The earliest due second among pending timers (None when there is none)."""
         cdef int level
-        if self._heads[READY] != NIL:
+        if self._buckets[READY].size:
             return self._min_due(READY)
         for level in range(LEVELS):
             if self._masks[level]:
                 return self._min_due(level * SLOTS + __builtin_ctzll(self._masks[level]))
-        if self._heads[OVERFLOW] != NIL:
+        if self._buckets[OVERFLOW].size:
             return self._min_due(OVERFLOW)
         return None
 
@@ -122,7 +132,7 @@ cdef class TimerWheel:
         """The next second at which the wheel has work (a timer due, or a bucket to cascade):
         a lower bound of :meth:`next_due`, found in O(levels)."""
         cdef int64_t moment
-        if self._heads[READY] != NIL:
+        if self._buckets[READY].size:
             return self.now
         if self._next_moment(&moment):
             return moment
@@ -130,22 +140,26 @@ cdef class TimerWheel:
 
     def advance(self, int64_t now):
         """Move the wheel's time to ``now``; return the handles due by then, in due order."""
-        cdef int64_t moment
-        cdef Py_ssize_t i
+        cdef int64_t moment, first
+        cdef Bucket* ready = &self._buckets[READY]
         self._out_len = 0
-        self._take(READY)
+        if ready.size:  # scheduled in the past: various dues
+            qsort(ready.items, ready.size, sizeof(Entry), _by_due_then_handle)
+            self._take(READY)
         while self._next_moment(&moment) and moment <= now:
             self.now = moment
             self._cascade()
-            self._take(READY)
+            first = self._out_len
+            self._take(READY)  # cascaded timers due this very second
             self._take(<int>(moment & MASK))
+            if self._out_len - first > 1:  # one second's timers, in handle order
+                self._sort_handles(first, self._out_len)
         if now > self.now:
             self.now = now
-        qsort(self._out, self._out_len, sizeof(Expired), _compare)
         result = np.empty(self._out_len, dtype=np.int64)
         cdef int64_t[::1] view = result
-        for i in range(self._out_len):
-            view[i] = self._out[i].handle
+        if self._out_len:
+            memcpy(&view[0], self._out, self._out_len * sizeof(int64_t))
         return result
 
     # -- internals -------------------------------------------------------------------------
@@ -154,22 +168,14 @@ cdef class TimerWheel:
         if handle < self._capacity:
             return
         cdef int64_t size = max(handle + 1, self._capacity * 2, 1024)
-        cdef int64_t* due = <int64_t*>PyMem_Realloc(self._due, size * sizeof(int64_t))
-        if due == NULL:
-            raise MemoryError()
-        self._due = due
-        cdef int32_t* nxt = <int32_t*>PyMem_Realloc(self._next, size * sizeof(int32_t))
-        if nxt == NULL:
-            raise MemoryError()
-        self._next = nxt
-        cdef int32_t* prv = <int32_t*>PyMem_Realloc(self._prev, size * sizeof(int32_t))
-        if prv == NULL:
-            raise MemoryError()
-        self._prev = prv
         cdef int16_t* where = <int16_t*>PyMem_Realloc(self._where, size * sizeof(int16_t))
         if where == NULL:
             raise MemoryError()
         self._where = where
+        cdef int32_t* position = <int32_t*>PyMem_Realloc(self._position, size * sizeof(int32_t))
+        if position == NULL:
+            raise MemoryError()
+        self._position = position
         cdef int64_t i
         for i in range(self._capacity, size):
             self._where[i] = NOWHERE
@@ -185,49 +191,64 @@ cdef class TimerWheel:
                 return level * SLOTS + <int>((due >> (BITS * level)) & MASK)
         return OVERFLOW
 
-    cdef void _place(self, int32_t handle) noexcept nogil:
-        cdef int bucket = self._bucket(self._due[handle])
-        cdef int32_t head = self._heads[bucket]
-        self._next[handle] = head
-        self._prev[handle] = NIL
-        if head != NIL:
-            self._prev[head] = handle
-        self._heads[bucket] = handle
-        self._where[handle] = <int16_t>bucket
-        if bucket < OVERFLOW:
-            self._masks[bucket >> BITS] |= (<uint64_t>1) << (bucket & MASK)
+    cdef void _push(self, int index, int64_t handle, int64_t due) except *:
+        cdef Bucket* bucket = &self._buckets[index]
+        cdef Entry* items
+        if bucket.size == bucket.capacity:
+            bucket.capacity = max(16, bucket.capacity * 2)
+            items = <Entry*>PyMem_Realloc(bucket.items, bucket.capacity * sizeof(Entry))
+            if items == NULL:
+                raise MemoryError()
+            bucket.items = items
+        bucket.items[bucket.size].due = due
+        bucket.items[bucket.size].handle = handle
+        self._where[handle] = <int16_t>index
+        self._position[handle] = <int32_t>bucket.size
+        bucket.size += 1
+        if index < OVERFLOW:
+            self._masks[index >> BITS] |= (<uint64_t>1) << (index & MASK)
 
-    cdef void _unlink(self, int32_t handle) noexcept nogil:
-        cdef int bucket = self._where[handle]
-        cdef int32_t before = self._prev[handle]
-        cdef int32_t after = self._next[handle]
-        if before != NIL:
-            self._next[before] = after
-        else:
-            self._heads[bucket] = after
-            if after == NIL and bucket < OVERFLOW:
-                self._masks[bucket >> BITS] &= ~((<uint64_t>1) << (bucket & MASK))
-        if after != NIL:
-            self._prev[after] = before
+    cdef void _remove(self, int64_t handle) noexcept nogil:
+        """Take a handle out of its bucket: its place goes to the bucket's last entry."""
+        cdef int index = self._where[handle]
+        cdef Bucket* bucket = &self._buckets[index]
+        cdef int32_t position = self._position[handle]
+        bucket.size -= 1
+        if position != bucket.size:
+            bucket.items[position] = bucket.items[bucket.size]
+            self._position[bucket.items[position].handle] = position
+        if bucket.size == 0 and index < OVERFLOW:
+            self._masks[index >> BITS] &= ~((<uint64_t>1) << (index & MASK))
 
-    cdef void _take(self, int bucket) except *:
-        cdef int32_t handle = self._heads[bucket]
-        while handle != NIL:
-            if self._out_len == self._out_cap:
-                self._out_cap *= 2
-                out = <Expired*>PyMem_Realloc(self._out, self._out_cap * sizeof(Expired))
-                if out == NULL:
-                    raise MemoryError()
-                self._out = out
-            self._out[self._out_len].due = self._due[handle]
-            self._out[self._out_len].handle = handle
-            self._out_len += 1
+    cdef void _ensure_out(self, int64_t more) except *:
+        if self._out_len + more <= self._out_cap:
+            return
+        cdef int64_t size = max(self._out_len + more, self._out_cap * 2, 1024)
+        cdef int64_t* out = <int64_t*>PyMem_Realloc(self._out, size * sizeof(int64_t))
+        if out == NULL:
+            raise MemoryError()
+        self._out = out
+        self._out_cap = size
+
+    cdef void _take(self, int index) except *:
+        cdef Bucket* bucket = &self._buckets[index]
+        cdef int64_t i, handle
+        if bucket.size == 0:
+            return
+        self._ensure_out(bucket.size)
+        for i in range(bucket.size):
+            handle = bucket.items[i].handle
+            self._out[self._out_len + i] = handle
             self._where[handle] = NOWHERE
-            self._count -= 1
-            handle = self._next[handle]
-        self._heads[bucket] = NIL
-        if bucket < OVERFLOW:
-            self._masks[bucket >> BITS] &= ~((<uint64_t>1) << (bucket & MASK))
+        self._out_len += bucket.size
+        self._count -= bucket.size
+        bucket.size = 0
+        if bucket.capacity > KEEP_CAPACITY:
+            PyMem_Free(bucket.items)
+            bucket.items = NULL
+            bucket.capacity = 0
+        if index < OVERFLOW:
+            self._masks[index >> BITS] &= ~((<uint64_t>1) << (index & MASK))
 
     cdef bint _next_moment(self, int64_t* moment) noexcept nogil:
         """The next second at which a bucket falls due or must cascade (False if none)."""
@@ -247,14 +268,14 @@ cdef class TimerWheel:
                 if not found or start < moment[0]:
                     moment[0] = start
                     found = True
-        if self._heads[OVERFLOW] != NIL:
+        if self._buckets[OVERFLOW].size:
             start = ((self.now >> (BITS * LEVELS)) + 1) << (BITS * LEVELS)
             if not found or start < moment[0]:
                 moment[0] = start
                 found = True
         return found
 
-    cdef void _cascade(self) noexcept nogil:
+    cdef void _cascade(self) except *:
         """At a slot's start, its timers move down to the level that now holds them."""
         cdef int level
         if (self.now & (((<int64_t>1) << (BITS * LEVELS)) - 1)) == 0:
@@ -263,22 +284,63 @@ cdef class TimerWheel:
             if (self.now & (((<int64_t>1) << (BITS * level)) - 1)) == 0:
                 self._replace(level * SLOTS + <int>((self.now >> (BITS * level)) & MASK))
 
-    cdef void _replace(self, int bucket) noexcept nogil:
-        cdef int32_t handle = self._heads[bucket]
-        cdef int32_t following
-        self._heads[bucket] = NIL
-        if bucket < OVERFLOW:
-            self._masks[bucket >> BITS] &= ~((<uint64_t>1) << (bucket & MASK))
-        while handle != NIL:
-            following = self._next[handle]
-            self._place(handle)
-            handle = following
+    cdef void _replace(self, int index) except *:
+        cdef Bucket moving = self._buckets[index]
+        cdef int64_t i
+        if moving.size == 0:
+            return
+        self._buckets[index].items = NULL  # the entries move out; the bucket starts afresh
+        self._buckets[index].size = 0
+        self._buckets[index].capacity = 0
+        if index < OVERFLOW:
+            self._masks[index >> BITS] &= ~((<uint64_t>1) << (index & MASK))
+        try:
+            for i in range(moving.size):
+                self._push(self._bucket(moving.items[i].due), moving.items[i].handle, moving.items[i].due)
+        finally:
+            PyMem_Free(moving.items)
 
-    cdef int64_t _min_due(self, int bucket) noexcept nogil:
-        cdef int32_t handle = self._heads[bucket]
-        cdef int64_t best = self._due[handle]
-        while handle != NIL:
-            if self._due[handle] < best:
-                best = self._due[handle]
-            handle = self._next[handle]
+    cdef void _sort_handles(self, int64_t first, int64_t last) except *:
+        """Sort out[first:last] (one second's handles, all below 2^31) with a radix sort."""
+        cdef int64_t n = last - first, i, pass_shift
+        cdef int64_t* data = self._out + first
+        cdef int64_t counts[65537]
+        cdef int64_t j, key
+        if n >= RADIX_FROM and n > self._scratch_cap:
+            scratch = <int64_t*>PyMem_Realloc(self._scratch, n * sizeof(int64_t))
+            if scratch == NULL:
+                raise MemoryError()
+            self._scratch = scratch
+            self._scratch_cap = n
+        if n < 32:  # insertion sort
+            for i in range(1, n):
+                key = data[i]
+                j = i - 1
+                while j >= 0 and data[j] > key:
+                    data[j + 1] = data[j]
+                    j -= 1
+                data[j + 1] = key
+            return
+        if n < RADIX_FROM:  # the radix sort's counters cost more than they save here
+            qsort(data, n, sizeof(int64_t), _by_value)
+            return
+        for pass_shift in range(0, 32, 16):
+            memset(counts, 0, sizeof(counts))
+            for i in range(n):
+                counts[((data[i] >> pass_shift) & 0xFFFF) + 1] += 1
+            for j in range(1, 65537):
+                counts[j] += counts[j - 1]
+            for i in range(n):
+                key = (data[i] >> pass_shift) & 0xFFFF
+                self._scratch[counts[key]] = data[i]
+                counts[key] += 1
+            memcpy(data, self._scratch, n * sizeof(int64_t))
+
+    cdef int64_t _min_due(self, int index) noexcept nogil:
+        cdef Bucket* bucket = &self._buckets[index]
+        cdef int64_t best = bucket.items[0].due
+        cdef int64_t i
+        for i in range(1, bucket.size):
+            if bucket.items[i].due < best:
+                best = bucket.items[i].due
         return best

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -138,3 +139,11 @@ def test_bad_handles_are_refused() -> None:
         timers.schedule([-1], [START])
     with pytest.raises(ValueError):
         timers.schedule([1, 2], [START])
+
+
+@pytest.mark.parametrize("count", [40, 1_000, 100_000])
+def test_many_timers_of_one_second_come_out_by_handle(make: Any, count: int) -> None:
+    handles = np.random.default_rng(count).permutation(count * 3)[:count]
+    timers = make(START)
+    timers.schedule(handles, np.full(count, START + 90_000))
+    assert timers.advance(START + 100_000).tolist() == sorted(handles.tolist())

@@ -142,14 +142,21 @@ def main() -> None:
         return
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, one core")
     for row in rows:
-        bigger_is_better = row["unit"] not in ("bytes", "ratio")
-        ok = row["value"] >= row["target"] if bigger_is_better else row["value"] <= row["target"]
-        line = f"{row['metric']:<40} {row['value']:>16,.2f} {row['unit']:<14} target {row['target']:>12,} {'meets' if ok else 'BELOW'}"
-        if row.get("pure_value") is not None:
-            line += f"  pure {row['pure_value']:,.0f} (x{row['value'] / row['pure_value']:.0f})"
-        if row.get("peer_value") is not None:
-            line += f"  heapq {row['peer_value']:,.0f} (x{row['value'] / row['peer_value']:.1f})"
-        print(line)
+        print(_line(row))
+
+
+def _line(row: dict[str, Any]) -> str:
+    """One figure beside its target, its pure twin and its peer."""
+    bigger_is_better = row["unit"] not in ("bytes", "ratio")
+    ok = row["value"] >= row["target"] if bigger_is_better else row["value"] <= row["target"]
+    verdict = "meets" if ok else "BELOW"
+    line = f"{row['metric']:<36} {row['value']:>16,.2f} {row['unit']:<14}"
+    line += f" target {row['target']:>12,} {verdict}"
+    if row.get("pure_value") is not None:
+        line += f"  pure {row['pure_value']:,.0f} (x{row['value'] / row['pure_value']:.0f})"
+    if row.get("peer_value") is not None:
+        line += f"  heapq {row['peer_value']:,.0f} (x{row['value'] / row['peer_value']:.1f})"
+    return line
 
 
 if __name__ == "__main__":

@@ -45,16 +45,21 @@ class Enrollments:
 
     def open(self, contact: int, program: int, node: int, now: float) -> int:
         """A new live enrollment at ``node``; return its slot."""
-        values = (self.next_ident, contact, program, node, now, now, 0, Wait.NOTHING, -1.0)
-        self.next_ident += 1
         if self.free:
             slot = self.free.pop()
-            for column, value in zip(self._columns(), values, strict=True):
-                column[slot] = value
-        else:
+        else:  # a new row; its values are set below
             slot = len(self.ident)
-            for column, value in zip(self._columns(), values, strict=True):
-                column.append(value)
+            for column in self._columns():
+                column.append(0)
+        self.ident[slot] = self.next_ident
+        self.next_ident += 1
+        self.contact[slot] = contact
+        self.program[slot] = program
+        self.node[slot] = node
+        self.entered_at[slot] = self.node_at[slot] = now
+        self.visits[slot] = 0
+        self.wait[slot] = Wait.NOTHING
+        self.due[slot] = -1.0
         self.live[(contact, program)] = slot
         self.loops.pop(slot, None)
         self.last_entry[(contact, program)] = now

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from .bytecode import NONE
 from .evaluator import Decoded
 from .program import CompiledProgram
+from .schedule import zone
 
 
 class Status(Enum):
@@ -41,6 +43,7 @@ class ProgramState:
     status: Status = Status.DRAFT
     decoded: Decoded = field(init=False)
     id: str = field(init=False)
+    zone: ZoneInfo | None = field(init=False)  #: None: each contact's own
     entered: list[int] = field(init=False)  #: enrollments that reached each node
     started: bool = False  #: its activation entries (mass segments, existing members) ran
     parked: list[tuple[int, int]] = field(default_factory=list)  #: (slot, enrollment ident)
@@ -49,6 +52,8 @@ class ProgramState:
 
     def __post_init__(self) -> None:
         self.decoded = Decoded(self.compiled.bytecode)
+        name = self.compiled.settings.timezone
+        self.zone = None if name == "contact" else zone(name)
         self.id = self.compiled.id
         self.entered = [0] * len(self.compiled.nodes)
         self.versions.append(self.compiled.version)

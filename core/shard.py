@@ -252,9 +252,12 @@ class Shard:
     def ingest(self, events: Iterable[Event | Mapping[str, Any]]) -> None:
         """Take events in order; each runs whatever falls due before it. Bad events are refused
         and counted (``stats.events['refused:REASON']``), never raised."""
+        horizon = self.clock.now() + FUTURE_TOLERANCE  # the clock stands still meanwhile
         for item in events:
             try:
                 event = item if isinstance(item, Event) else parse_event(item, self.now)
+                if event.time > horizon:
+                    raise Refused("future", "the event is stamped over an hour ahead of the clock")
                 self._accept(event)
             except Refused as refusal:
                 self.stats.events[f"refused:{refusal.reason}"] += 1
@@ -297,8 +300,6 @@ class Shard:
         steps.on_timer(self, state, slot)
 
     def _accept(self, event: Event) -> None:
-        if event.time > self.clock.now() + FUTURE_TOLERANCE:
-            raise Refused("future", "the event is stamped more than an hour ahead of the clock")
         if event.contact in self.deleted:
             raise Refused("deleted_contact", "the contact was deleted")
         if event.message_id is not None:
@@ -315,7 +316,8 @@ class Shard:
         if created and event.name != "contact.created":  # first sight creates the contact
             self._apply(Event(event.contact, "contact.created", self.now), slot, late=False)
         self._apply(event, slot, late)
-        self._drain()
+        if self._pending:
+            self._drain()
 
     def _deduplicate(self, message_id: str, time: float) -> None:
         while self._seen and next(iter(self._seen.values())) < self.now - DEDUP_SECONDS:

@@ -34,11 +34,10 @@ ATTRIBUTION = 30 * 86400
 
 def timezone_of(shard: Shard, state: ProgramState, contact: int) -> ZoneInfo:
     """The program's time zone, or the contact's own where the program says ``contact``."""
-    name = state.compiled.settings.timezone
-    if name == "contact":
-        value = shard.contacts.field(contact, "timezone")
-        return zone(value if isinstance(value, str) else None)
-    return zone(name)
+    if state.zone is not None:
+        return state.zone
+    value = shard.contacts.field(contact, "timezone")
+    return zone(value if isinstance(value, str) else None)
 
 
 def view(
@@ -66,9 +65,10 @@ def run(shard: Shard, state: ProgramState, slot: int) -> None:
     """Execute from the enrollment's current node until it waits or leaves."""
     enrollments = shard.enrollments
     ident = enrollments.ident[slot]
+    program_nodes, execute = state.compiled.nodes, nodes.EXECUTE
     for _ in range(MAX_STEPS):
-        node = state.compiled.nodes[enrollments.node[slot]]
-        target = nodes.EXECUTE[node.kind](shard, state, slot, node)
+        node = program_nodes[enrollments.node[slot]]
+        target = execute[node.kind](shard, state, slot, node)
         if target in (WAIT, LEFT):
             return
         if enrollments.ident[slot] != ident or not enrollments.is_live(slot):

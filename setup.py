@@ -20,6 +20,7 @@ SUBPACKAGES = {
 #: the compiled hot path; each has a pure-Python twin in core/ (see core/hotpath.py)
 EXTENSIONS = [
     Extension("parcours.core._wheel", ["core/_wheel.pyx"]),
+    Extension("parcours.core._conditions", ["core/_conditions.pyx"]),
 ]
 
 

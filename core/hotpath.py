@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 PURE = os.environ.get("PARCOURS_PUREPYTHON", "") not in ("", "0")
 
 if TYPE_CHECKING or PURE:  # the twins share one interface; type checkers read the pure one
+    from .conditions import BoundCondition
     from .wheel import TimerWheel
 else:
     try:
+        from ._conditions import BoundCondition
         from ._wheel import TimerWheel
     except ImportError as error:  # pragma: no cover - a broken install
         raise ImportError(
@@ -25,4 +27,4 @@ else:
             "(or set PARCOURS_PUREPYTHON=1 to run the pure-Python twins)"
         ) from error
 
-__all__ = ["PURE", "TimerWheel"]
+__all__ = ["PURE", "BoundCondition", "TimerWheel"]

@@ -1,0 +1,328 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Conditions over columns, compiled: the bytecode of core/bytecode.py run in C over the typed
+columns of core/columns.py, for one contact (the event path) or every contact (segments).
+
+It answers exactly what ``values.compare`` answers on the values the cells were made from;
+``conditions.py`` is its pure twin. Instructions other than FIELD, IN_GROUP, NOT, the jumps and
+RETURN are not run here: ``supported`` says whether a condition can be.
+"""
+
+from libc.math cimport floor, isnan
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcmp, memset
+
+import numpy as np
+
+from .bytecode import WORDS
+
+cdef extern from "string.h":
+    void* memmem(const void* haystack, size_t haystacklen, const void* needle, size_t needlelen) nogil
+
+# opcodes, comparators, constant and cell kinds: the values of bytecode.py and columns.py
+cdef enum:
+    OP_RETURN = 0
+    OP_FIELD = 1
+    OP_IN_GROUP = 3
+    OP_NOT = 6
+    OP_JUMP_IF_FALSE_OR_POP = 7
+    OP_JUMP_IF_TRUE_OR_POP = 8
+    EQ = 0
+    NE = 1
+    IN = 2
+    NOT_IN = 3
+    CONTAINS = 4
+    NOT_CONTAINS = 5
+    STARTS_WITH = 6
+    ENDS_WITH = 7
+    GT = 8
+    GTE = 9
+    LT = 10
+    LTE = 11
+    BETWEEN = 12
+    EXISTS = 13
+    MISSING = 14
+    MONTH_DAY = 15
+    C_NONE = 0
+    C_NUMBER = 1
+    C_STRING = 2
+    C_BOOL = 3
+    C_INSTANT = 4
+    C_RELATIVE = 5
+    C_SET = 6
+    K_MISSING = 0
+    K_NUMBER = 1
+    K_TEXT = 2
+    K_BOOL = 3
+    K_LIST = 4
+    STACK = 256
+    WORDS_C = 4  # words per instruction, as bytecode.WORDS
+
+#: epoch seconds of 0001-01-01 and 9999-12-31T23:59:59: dates the calendar can hold
+cdef double FIRST_DAY = -62135596800.0
+cdef double LAST_SECOND = 253402300799.0
+
+SUPPORTED = frozenset({OP_RETURN, OP_FIELD, OP_IN_GROUP, OP_NOT, OP_JUMP_IF_FALSE_OR_POP, OP_JUMP_IF_TRUE_OR_POP})
+
+
+def supported(code, int64_t pc):
+    """Whether the condition at ``pc`` uses only what columns hold (no event, history, status)."""
+    cdef int64_t i = pc
+    while True:
+        op = int(code[i * WORDS])
+        if op not in SUPPORTED:
+            return False
+        if op == OP_RETURN:
+            return True
+        i += 1
+
+
+cdef class BoundCondition:
+    """One condition bound to a column store: evaluate it for a contact or for all of them.
+
+    Bind again after the store grows (its arrays move)."""
+
+    def __cinit__(self, code, const_kind, const_value, int64_t pc, store):
+        self._leaves = NULL
+
+    def __init__(self, code, const_kind, const_value, int64_t pc, store):
+        if not supported(code, pc):
+            raise ValueError("this condition reads events, history or statuses: not from columns")
+        self._code = np.ascontiguousarray(code, dtype=np.int32)
+        self._const_kind = np.ascontiguousarray(const_kind, dtype=np.int8)
+        self._const_value = np.ascontiguousarray(const_value, dtype=np.float64)
+        self._pc = pc
+        self._steps = self._code.shape[0] // WORDS
+        self._leaves = <Leaf*>malloc(max(self._steps, 1) * sizeof(Leaf))
+        if self._leaves == NULL:
+            raise MemoryError()
+        memset(self._leaves, 0, max(self._steps, 1) * sizeof(Leaf))
+        keep = []
+        self._bind_leaves(store, keep)
+        self._bind_shared(store, keep)
+        self._keep = keep
+
+    def __dealloc__(self):
+        free(self._leaves)
+
+    def _bind_leaves(self, store, list keep):
+        cdef int64_t i = self._pc
+        cdef const uint8_t[::1] kind
+        cdef const double[::1] number
+        cdef const double[::1] epoch
+        cdef const int32_t[::1] symbol
+        cdef const int32_t[::1] count
+        while self._code[i * WORDS] != OP_RETURN:
+            if self._code[i * WORDS] == OP_FIELD:
+                column = store.columns.get(int(self._code[i * WORDS + 1]))
+                if column is not None:
+                    kind, number, epoch = column.kind, column.number, column.epoch
+                    symbol, count = column.symbol, column.count
+                    keep.extend((column.kind, column.number, column.epoch, column.symbol, column.count))
+                    self._leaves[i].kind = &kind[0]
+                    self._leaves[i].number = &number[0]
+                    self._leaves[i].epoch = &epoch[0]
+                    self._leaves[i].symbol = &symbol[0]
+                    self._leaves[i].count = &count[0]
+            i += 1
+
+    def _bind_shared(self, store, list keep):
+        cdef const uint64_t[:, ::1] groups = store.groups
+        cdef const int64_t[::1] offsets
+        cdef const uint8_t[::1] data
+        cdef const uint8_t[::1] m_kind
+        cdef const double[::1] m_number
+        cdef const double[::1] m_epoch
+        cdef const int32_t[::1] m_symbol
+        self._groups = &groups[0, 0]
+        self._group_words = groups.shape[1]
+        arena_offsets, arena_bytes = store.symbols.arena()
+        arena_bytes = arena_bytes if len(arena_bytes) else np.zeros(1, np.uint8)
+        offsets, data = arena_offsets, arena_bytes
+        self._offsets, self._bytes = &offsets[0], &data[0]
+        members = [a if len(a) else np.zeros(1, a.dtype) for a in store.members.arrays()]
+        m_kind, m_number, m_epoch, m_symbol = members
+        self._m_kind, self._m_number = &m_kind[0], &m_number[0]
+        self._m_epoch, self._m_symbol = &m_epoch[0], &m_symbol[0]
+        keep.extend((store.groups, arena_offsets, arena_bytes, *members))
+
+    cpdef bint evaluate(self, int64_t slot, double now, int month, int day, bint leap):
+        """The condition's answer for the contact in ``slot`` (``month``/``day``/``leap``: today
+        where the program's contacts live, for ``month_day: today``)."""
+        self._now, self._month, self._day, self._leap = now, month, day, leap
+        return self._run(slot)
+
+    def segment(self, int64_t size, double now, int month, int day, bint leap):
+        """The answer for every slot below ``size``, as a boolean mask."""
+        result = np.empty(size, dtype=np.bool_)
+        cdef uint8_t[::1] mask = result.view(np.uint8)
+        cdef int64_t slot
+        self._now, self._month, self._day, self._leap = now, month, day, leap
+        with nogil:
+            for slot in range(size):
+                mask[slot] = self._run(slot)
+        return result
+
+    cdef bint _run(self, int64_t slot) noexcept nogil:
+        cdef bint stack[STACK]
+        cdef int top = -1
+        cdef int64_t pc = self._pc, word
+        cdef int op
+        cdef int32_t a, b
+        cdef Cell cell
+        cdef Leaf* leaf
+        while True:
+            word = pc * WORDS_C
+            op = self._code[word]
+            a = self._code[word + 1]
+            b = self._code[word + 2]
+            pc += 1
+            if op == OP_RETURN:
+                return stack[top]
+            elif op == OP_JUMP_IF_FALSE_OR_POP:
+                if stack[top]:
+                    top -= 1
+                else:
+                    pc = a
+            elif op == OP_JUMP_IF_TRUE_OR_POP:
+                if stack[top]:
+                    pc = a
+                else:
+                    top -= 1
+            elif op == OP_NOT:
+                stack[top] = not stack[top]
+            elif op == OP_IN_GROUP:
+                top += 1
+                stack[top] = (a >> 6) < self._group_words and (
+                    self._groups[slot * self._group_words + (a >> 6)] >> (a & 63)) & 1
+            else:  # OP_FIELD
+                leaf = &self._leaves[pc - 1]
+                if leaf.kind == NULL:
+                    cell.kind = K_MISSING
+                else:
+                    cell.kind = leaf.kind[slot]
+                    cell.number = leaf.number[slot]
+                    cell.epoch = leaf.epoch[slot]
+                    cell.symbol = leaf.symbol[slot]
+                    cell.count = leaf.count[slot]
+                top += 1
+                stack[top] = self._compare(b, &cell, self._code[word + 3])
+
+    cdef bint _compare(self, int cmp, Cell* value, int64_t c) noexcept nogil:
+        cdef int64_t i
+        cdef Cell member
+        if cmp == EXISTS:
+            return value.kind != K_MISSING
+        if cmp == MISSING:
+            return value.kind == K_MISSING
+        if cmp == NE:
+            return not self._compare(EQ, value, c)
+        if cmp == NOT_IN:
+            return not self._compare(IN, value, c)
+        if cmp == NOT_CONTAINS:
+            return not self._compare(CONTAINS, value, c)
+        if value.kind == K_MISSING:
+            return False
+        if cmp == MONTH_DAY:
+            return self._anniversary(value.epoch)
+        if value.kind == K_LIST:
+            for i in range(value.symbol, value.symbol + value.count):
+                member.kind = self._m_kind[i]
+                member.number = self._m_number[i]
+                member.epoch = self._m_epoch[i]
+                member.symbol = self._m_symbol[i]
+                if cmp == CONTAINS:
+                    if self._equal(&member, c):
+                        return True
+                elif member.kind != K_MISSING and self._scalar(cmp, &member, c):
+                    return True
+            return False
+        return self._scalar(cmp, value, c)
+
+    cdef bint _scalar(self, int cmp, Cell* value, int64_t c) noexcept nogil:
+        cdef int64_t i
+        if cmp == EQ:
+            return self._equal(value, c)
+        if cmp == IN:
+            if self._const_kind[c] != C_SET:
+                return False
+            for i in range(<int64_t>self._const_value[c]):
+                if self._equal(value, c + 1 + i):
+                    return True
+            return False
+        if cmp == CONTAINS or cmp == STARTS_WITH or cmp == ENDS_WITH:
+            if value.kind != K_TEXT or self._const_kind[c] != C_STRING:
+                return False
+            return self._text(cmp, value.symbol, <int32_t>self._const_value[c])
+        if cmp == BETWEEN:
+            return self._order(GTE, value, c) and self._order(LTE, value, c + 1)
+        return self._order(cmp, value, c)
+
+    cdef bint _equal(self, Cell* value, int64_t c) noexcept nogil:
+        cdef int kind = self._const_kind[c]
+        cdef double operand = self._const_value[c]
+        if kind == C_BOOL or value.kind == K_BOOL:
+            return value.kind == K_BOOL and kind == C_BOOL and value.symbol == <int32_t>operand
+        if kind == C_STRING:
+            return value.kind == K_TEXT and value.symbol == <int32_t>operand
+        if kind == C_INSTANT or kind == C_RELATIVE:
+            return self._order(EQ, value, c)
+        if kind == C_NUMBER:
+            return value.kind != K_MISSING and value.number == operand
+        return False
+
+    cdef bint _order(self, int cmp, Cell* value, int64_t c) noexcept nogil:
+        cdef int kind = self._const_kind[c]
+        cdef double left, right = self._const_value[c]
+        if kind == C_INSTANT:
+            left = value.epoch
+        elif kind == C_RELATIVE:
+            left, right = value.epoch, self._now + right
+        elif kind == C_NUMBER:
+            left = value.number
+        else:
+            return False
+        if isnan(left):
+            return False
+        if cmp == EQ:
+            return left == right
+        if cmp == GT:
+            return left > right
+        if cmp == GTE:
+            return left >= right
+        if cmp == LT:
+            return left < right
+        if cmp == LTE:
+            return left <= right
+        return False
+
+    cdef bint _text(self, int cmp, int32_t value, int32_t operand) noexcept nogil:
+        cdef const uint8_t* text = self._bytes + self._offsets[value]
+        cdef int64_t length = self._offsets[value + 1] - self._offsets[value]
+        cdef const uint8_t* part = self._bytes + self._offsets[operand]
+        cdef int64_t size = self._offsets[operand + 1] - self._offsets[operand]
+        if cmp == CONTAINS:
+            return size == 0 or (size <= length and memmem(text, length, part, size) != NULL)
+        if size > length:
+            return False
+        if cmp == STARTS_WITH:
+            return memcmp(text, part, size) == 0
+        return memcmp(text + length - size, part, size) == 0
+
+    cdef bint _anniversary(self, double epoch) noexcept nogil:
+        """Same month and day (UTC) as today; 29 February falls on 28 February in other years."""
+        cdef int64_t days, era, doe, yoe, doy, mp
+        cdef int month, day
+        if isnan(epoch) or epoch < FIRST_DAY or epoch > LAST_SECOND:
+            return False
+        days = <int64_t>floor(epoch / 86400.0) + 719468  # civil from days (H. Hinnant)
+        era = (days if days >= 0 else days - 146096) // 146097
+        doe = days - era * 146097
+        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+        mp = (5 * doy + 2) // 153
+        day = <int>(doy - (153 * mp + 2) // 5 + 1)
+        month = <int>(mp + 3 if mp < 10 else mp - 9)
+        if month == 2 and day == 29 and not self._leap:
+            return self._month == 2 and self._day == 28
+        return month == self._month and day == self._day

@@ -1,0 +1,203 @@
+"""Conditions over columns, pure Python: the twin of ``_conditions.pyx``, same interface.
+
+A condition that reads only contact fields and groups (no event, history or message status)
+runs over the typed columns of :mod:`columns` for one contact or for every contact at once (a
+segment). ``link`` turns a program's constants into the shard's symbols first.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .bytecode import WORDS, Cmp, Const, Op
+from .columns import ColumnStore, Kind
+from .program import Bytecode
+from .symbols import Symbols
+
+SUPPORTED = frozenset(
+    {Op.RETURN, Op.FIELD, Op.IN_GROUP, Op.NOT, Op.JUMP_IF_FALSE_OR_POP, Op.JUMP_IF_TRUE_OR_POP}
+)
+NEGATIONS = {Cmp.NE: Cmp.EQ, Cmp.NOT_IN: Cmp.IN, Cmp.NOT_CONTAINS: Cmp.CONTAINS}
+
+
+def link(
+    bytecode: Bytecode, symbols: Symbols
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+    """The program's constants with its strings renumbered as the shard's symbols."""
+    kinds = np.array(bytecode.const_kind, dtype=np.int8)
+    values = np.array(bytecode.const_value, dtype=np.float64)
+    for i in np.flatnonzero(kinds == Const.STRING):
+        values[i] = symbols.intern(bytecode.strings[int(values[i])])
+    return kinds, values
+
+
+def supported(code: Any, pc: int) -> bool:
+    """Whether the condition at ``pc`` uses only what columns hold (no event, history, status)."""
+    while True:
+        op = int(code[pc * WORDS])
+        if op not in SUPPORTED:
+            return False
+        if op == Op.RETURN:
+            return True
+        pc += 1
+
+
+class BoundCondition:
+    """One condition bound to a column store: evaluate it for a contact or for all of them."""
+
+    def __init__(
+        self, code: Any, const_kind: Any, const_value: Any, pc: int, store: ColumnStore
+    ) -> None:
+        if not supported(code, pc):
+            raise ValueError("this condition reads events, history or statuses: not from columns")
+        self._code = [int(w) for w in code]
+        self._kinds = [int(k) for k in const_kind]
+        self._values = [float(v) for v in const_value]
+        self._pc = pc
+        self._store = store
+        self._now = 0.0
+        self._today = (1, 1, False)
+
+    def evaluate(self, slot: int, now: float, month: int, day: int, leap: bool) -> bool:
+        """The condition's answer for the contact in ``slot``."""
+        self._now, self._today = now, (month, day, leap)
+        return self._run(slot)
+
+    def segment(
+        self, size: int, now: float, month: int, day: int, leap: bool
+    ) -> npt.NDArray[np.bool_]:
+        """The answer for every slot below ``size``, as a boolean mask."""
+        self._now, self._today = now, (month, day, leap)
+        return np.array([self._run(slot) for slot in range(size)], dtype=np.bool_)
+
+    def _run(self, slot: int) -> bool:
+        code, pc = self._code, self._pc
+        stack: list[bool] = []
+        while True:
+            op, a, b, c = code[pc * WORDS : pc * WORDS + WORDS]
+            pc += 1
+            if op == Op.RETURN:
+                return stack[-1]
+            if op == Op.JUMP_IF_FALSE_OR_POP:
+                if stack[-1]:
+                    stack.pop()
+                else:
+                    pc = a
+            elif op == Op.JUMP_IF_TRUE_OR_POP:
+                if stack[-1]:
+                    pc = a
+                else:
+                    stack.pop()
+            elif op == Op.NOT:
+                stack.append(not stack.pop())
+            elif op == Op.IN_GROUP:
+                stack.append(self._in_group(slot, a))
+            else:
+                stack.append(self._compare(Cmp(b), self._cell(slot, a), c))
+
+    def _in_group(self, slot: int, group: int) -> bool:
+        groups = self._store.groups
+        word, bit = divmod(group, 64)
+        return word < groups.shape[1] and bool(int(groups[slot, word]) >> bit & 1)
+
+    def _cell(self, slot: int, field: int) -> tuple[int, float, float, int, int]:
+        column = self._store.columns.get(field)
+        if column is None:
+            return Kind.MISSING, math.nan, math.nan, -1, 0
+        return (
+            int(column.kind[slot]), float(column.number[slot]), float(column.epoch[slot]),
+            int(column.symbol[slot]), int(column.count[slot]),
+        )  # fmt: skip
+
+    def _compare(self, cmp: Cmp, cell: tuple[int, float, float, int, int], c: int) -> bool:
+        kind = cell[0]
+        if cmp is Cmp.EXISTS:
+            return kind != Kind.MISSING
+        if cmp is Cmp.MISSING:
+            return kind == Kind.MISSING
+        if cmp in NEGATIONS:
+            return not self._compare(NEGATIONS[cmp], cell, c)
+        if kind == Kind.MISSING:
+            return False
+        if cmp is Cmp.MONTH_DAY:
+            return self._anniversary(cell[2])
+        if kind == Kind.LIST:
+            members = self._store.members
+            for i in range(cell[3], cell[3] + cell[4]):
+                member = (
+                    members.kind[i],
+                    members.number[i],
+                    members.epoch[i],
+                    members.symbol[i],
+                    0,
+                )
+                if cmp is Cmp.CONTAINS:
+                    if self._equal(member, c):
+                        return True
+                elif member[0] != Kind.MISSING and self._scalar(cmp, member, c):
+                    return True
+            return False
+        return self._scalar(cmp, cell, c)
+
+    def _scalar(self, cmp: Cmp, cell: tuple[int, float, float, int, int], c: int) -> bool:
+        if cmp is Cmp.EQ:
+            return self._equal(cell, c)
+        if cmp is Cmp.IN:
+            return self._kinds[c] == Const.SET and any(
+                self._equal(cell, c + 1 + i) for i in range(int(self._values[c]))
+            )
+        if cmp in (Cmp.CONTAINS, Cmp.STARTS_WITH, Cmp.ENDS_WITH):
+            if cell[0] != Kind.TEXT or self._kinds[c] != Const.STRING:
+                return False
+            text = self._store.symbols.text(cell[3])
+            part = self._store.symbols.text(int(self._values[c]))
+            if cmp is Cmp.CONTAINS:
+                return part in text
+            return text.startswith(part) if cmp is Cmp.STARTS_WITH else text.endswith(part)
+        if cmp is Cmp.BETWEEN:
+            return self._order(Cmp.GTE, cell, c) and self._order(Cmp.LTE, cell, c + 1)
+        return self._order(cmp, cell, c)
+
+    def _equal(self, cell: tuple[int, float, float, int, int], c: int) -> bool:
+        kind, operand = self._kinds[c], self._values[c]
+        if kind == Const.BOOL or cell[0] == Kind.BOOL:
+            return cell[0] == Kind.BOOL and kind == Const.BOOL and cell[3] == int(operand)
+        if kind == Const.STRING:
+            return cell[0] == Kind.TEXT and cell[3] == int(operand)
+        if kind in (Const.INSTANT, Const.RELATIVE):
+            return self._order(Cmp.EQ, cell, c)
+        return kind == Const.NUMBER and cell[0] != Kind.MISSING and cell[1] == operand
+
+    def _order(self, cmp: Cmp, cell: tuple[int, float, float, int, int], c: int) -> bool:
+        kind, right = self._kinds[c], self._values[c]
+        if kind == Const.INSTANT:
+            left = cell[2]
+        elif kind == Const.RELATIVE:
+            left, right = cell[2], self._now + right
+        elif kind == Const.NUMBER:
+            left = cell[1]
+        else:
+            return False
+        if math.isnan(left):
+            return False
+        return {
+            Cmp.EQ: left == right, Cmp.GT: left > right, Cmp.GTE: left >= right,
+            Cmp.LT: left < right, Cmp.LTE: left <= right,
+        }.get(cmp, False)  # fmt: skip
+
+    def _anniversary(self, epoch: float) -> bool:
+        if math.isnan(epoch):
+            return False
+        try:
+            day = datetime.fromtimestamp(epoch, UTC).date()
+        except (ValueError, OverflowError, OSError):
+            return False
+        month, today, leap = self._today
+        if (day.month, day.day) == (2, 29) and not leap:
+            return (month, today) == (2, 28)
+        return (day.month, day.day) == (month, today)

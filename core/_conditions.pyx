@@ -152,6 +152,18 @@ cdef class BoundCondition:
         self._now, self._month, self._day, self._leap = now, month, day, leap
         return self._run(slot)
 
+    def evaluate_slots(self, slots, double now, int month, int day, bint leap):
+        """The answers for the contacts in ``slots`` (the contacts of a batch of events)."""
+        cdef const int64_t[::1] chosen = np.ascontiguousarray(slots, dtype=np.int64)
+        result = np.empty(chosen.shape[0], dtype=np.bool_)
+        cdef uint8_t[::1] mask = result.view(np.uint8)
+        cdef Py_ssize_t i
+        self._now, self._month, self._day, self._leap = now, month, day, leap
+        with nogil:
+            for i in range(chosen.shape[0]):
+                mask[i] = self._run(chosen[i])
+        return result
+
     def segment(self, int64_t size, double now, int month, int day, bint leap):
         """The answer for every slot below ``size``, as a boolean mask."""
         result = np.empty(size, dtype=np.bool_)

@@ -68,6 +68,13 @@ class BoundCondition:
         self._now, self._today = now, (month, day, leap)
         return self._run(slot)
 
+    def evaluate_slots(
+        self, slots: Any, now: float, month: int, day: int, leap: bool
+    ) -> npt.NDArray[np.bool_]:
+        """The answers for the contacts in ``slots`` (the contacts of a batch of events)."""
+        self._now, self._today = now, (month, day, leap)
+        return np.array([self._run(int(slot)) for slot in slots], dtype=np.bool_)
+
     def segment(
         self, size: int, now: float, month: int, day: int, leap: bool
     ) -> npt.NDArray[np.bool_]:

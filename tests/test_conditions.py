@@ -98,6 +98,8 @@ def test_columns_answer_as_the_reference(data: dict[str, Any], contacts: list[An
         bound = twin(bytecode.code, kinds, values, pc, store)
         assert [bound.evaluate(s, now, *today()) for s in range(len(contacts))] == expected, twin
         assert bound.segment(len(contacts), now, *today()).tolist() == expected, twin
+        backwards = list(range(len(contacts)))[::-1]
+        assert bound.evaluate_slots(backwards, now, *today()).tolist() == expected[::-1], twin
 
 
 def test_conditions_on_history_or_events_are_not_bound() -> None:

@@ -133,7 +133,12 @@ class ColumnStore:
         return Kind.OTHER, NAN, NAN, -1
 
     def _append_member(self, value: Any) -> None:
-        kind, number, epoch, symbol = self.cell(value)
+        # a member is compared as it is: "" is text there; only a whole value is "missing"
+        kind: int
+        if value == "" and isinstance(value, str):
+            kind, number, epoch, symbol = Kind.TEXT, NAN, NAN, self.symbols.intern("")
+        else:
+            kind, number, epoch, symbol = self.cell(value)
         if kind == Kind.MISSING and isinstance(value, list):
             kind = Kind.OTHER  # an empty list inside a list: no comparison reads it
         self.members.kind.append(kind)

@@ -36,6 +36,12 @@ def link(
     return kinds, values
 
 
+def fields_read(bytecode: Bytecode) -> set[int]:
+    """The catalog ids of the fields a program's conditions read."""
+    rows = np.asarray(bytecode.code).reshape(-1, WORDS)
+    return {int(a) for a in rows[rows[:, 0] == Op.FIELD, 1]}
+
+
 def supported(code: Any, pc: int) -> bool:
     """Whether the condition at ``pc`` uses only what columns hold (no event, history, status)."""
     while True:

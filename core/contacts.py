@@ -8,11 +8,13 @@ unless the id is suppressed (privacy deletion).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import IntFlag
 from typing import Any
 
 from .catalog import Catalog
+from .columns import ColumnStore
+from .symbols import Symbols
 
 
 class Flag(IntFlag):
@@ -48,16 +50,58 @@ def as_flag(value: object) -> bool | None:
 
 
 class Contacts:
-    """The contact table of one shard."""
+    """The contact table of one shard.
 
-    def __init__(self, catalog: Catalog) -> None:
+    Each contact's fields are a row keyed by catalog field id; the fields that conditions read
+    (``watch``) and the groups are mirrored in typed columns, which compiled conditions and
+    segments read. Every write goes through the methods here, so the two never disagree.
+    """
+
+    def __init__(self, catalog: Catalog, symbols: Symbols | None = None) -> None:
         self.catalog = catalog
         self.slot_of: dict[str, int] = {}
         self.ids: list[str | None] = []
         self.fields: list[dict[int, Any]] = []
         self.groups: list[set[int]] = []
         self.flags = array("B")
+        self.columns = ColumnStore(symbols or Symbols())
         self._paths: dict[int, tuple[int, tuple[str, ...]] | tuple[()]] = {}
+        self._watched: set[int] = set()
+        self._dotted: dict[int, list[int]] = {}  #: root field -> watched dotted fields under it
+
+    def watch(self, fields: Iterable[int]) -> None:
+        """Mirror these fields in columns from now on (filled from the rows at once)."""
+        for field in set(fields) - self._watched:
+            self._watched.add(field)
+            path = self._path(field)
+            if path:
+                self._dotted.setdefault(path[0], []).append(field)
+            for slot in self.live_slots():
+                self.columns.set(slot, field, self.value(slot, field))
+
+    def set_value(self, slot: int, field: int, value: Any) -> None:
+        """Write one field (and its column, and the columns of dotted fields under it)."""
+        self.fields[slot][field] = value
+        if field in self._watched:
+            self.columns.set(slot, field, value)
+        for dotted in self._dotted.get(field, ()):
+            self.columns.set(slot, dotted, self.value(slot, dotted))
+
+    def join(self, slot: int, group: int) -> bool:
+        """Add the contact to a group; return whether it was not in it."""
+        if group in self.groups[slot]:
+            return False
+        self.groups[slot].add(group)
+        self.columns.join(slot, group)
+        return True
+
+    def leave(self, slot: int, group: int) -> bool:
+        """Take the contact out of a group; return whether it was in it."""
+        if group not in self.groups[slot]:
+            return False
+        self.groups[slot].discard(group)
+        self.columns.leave(slot, group)
+        return True
 
     def __len__(self) -> int:
         return len(self.slot_of)
@@ -75,6 +119,7 @@ class Contacts:
         self.fields.append({})
         self.groups.append(set())
         self.flags.append(0)
+        self.columns.reserve(len(self.ids))
         return len(self.ids) - 1, True
 
     def update(self, slot: int, values: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -92,14 +137,12 @@ class Contacts:
                     changed.append(name)
             elif name == GROUPS_FIELD and isinstance(value, list):
                 for group in map(str, value):
-                    ident = self.catalog.groups.intern(group)
-                    if ident not in self.groups[slot]:
-                        self.groups[slot].add(ident)
+                    if self.join(slot, self.catalog.groups.intern(group)):
                         joined.append(group)
             else:
                 field = self.catalog.fields.intern(name)
                 if self.fields[slot].get(field) != value:
-                    self.fields[slot][field] = value
+                    self.set_value(slot, field, value)
                     changed.append(name)
         return changed, joined
 
@@ -136,8 +179,11 @@ class Contacts:
         if contact is not None:
             del self.slot_of[contact]
         self.ids[slot] = None
+        for field in list(self.fields[slot]):
+            self.set_value(slot, field, None)
+        for group in list(self.groups[slot]):
+            self.leave(slot, group)
         self.fields[slot] = {}
-        self.groups[slot] = set()
         self.flags[slot] = 0
 
     def live_slots(self) -> Iterator[int]:

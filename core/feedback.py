@@ -66,6 +66,6 @@ def _membership(shard: Shard, slot: int, group: object, joined: bool) -> None:
         return
     ident = shard.catalog.groups.intern(group)
     if joined:
-        shard.contacts.groups[slot].add(ident)
+        shard.contacts.join(slot, ident)
     else:
-        shard.contacts.groups[slot].discard(ident)
+        shard.contacts.leave(slot, ident)

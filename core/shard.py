@@ -15,6 +15,7 @@ from typing import Any
 from . import entering, steps
 from .catalog import Catalog
 from .clock import Clock
+from .conditions import fields_read
 from .contacts import Contacts
 from .enrollments import Enrollments, Wait
 from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused, parse_event
@@ -95,6 +96,7 @@ class Shard:
         Enrollments of the previous version stay on the nodes whose ids still exist; those on
         removed nodes leave (reported in the returned :class:`DeployReport`).
         """
+        self.contacts.watch(fields_read(program.bytecode))
         state = self.by_id.get(program.id)
         if state is None:
             state = ProgramState(len(self.programs), program)

@@ -44,20 +44,20 @@ def apply(shard: Shard, state: ProgramState, slot: int, node: Node) -> None:
 
 
 def _set_field(shard: Shard, contact: int, kind: UpdateKind, target: int, value: Any) -> str:
-    fields = shard.contacts.fields[contact]
     if kind in (UpdateKind.TAG, UpdateKind.UNTAG):
         target = shard.catalog.fields.intern(TAGS_FIELD)
-    current = fields.get(target)
+    current = shard.contacts.fields[contact].get(target)
     if kind is UpdateKind.SET:
-        fields[target] = value
+        new = value
     elif kind is UpdateKind.INCREMENT:
         base = current if isinstance(current, (int, float)) and not isinstance(current, bool) else 0
-        fields[target] = base + value
+        new = base + value
     elif kind is UpdateKind.UNTAG:
-        fields[target] = [v for v in _as_list(current) if v != value]
+        new = [v for v in _as_list(current) if v != value]
     else:  # APPEND, TAG: add the value once
         values = _as_list(current)
-        fields[target] = values if value in values else [*values, value]
+        new = values if value in values else [*values, value]
+    shard.contacts.set_value(contact, target, new)
     return shard.catalog.fields.name(target)
 
 
@@ -68,16 +68,12 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _join(shard: Shard, contact: int, contact_id: str, group: int) -> None:
-    groups = shard.contacts.groups[contact]
-    if group not in groups:
-        groups.add(group)
+    if shard.contacts.join(contact, group):
         shard.raise_event(contact_id, "group.joined", {"group": shard.catalog.groups.name(group)})
 
 
 def _leave_group(shard: Shard, contact: int, contact_id: str, group: int) -> None:
-    groups = shard.contacts.groups[contact]
-    if group in groups:
-        groups.discard(group)
+    if shard.contacts.leave(contact, group):
         shard.raise_event(contact_id, "group.left", {"group": shard.catalog.groups.name(group)})
 
 

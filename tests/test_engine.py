@@ -233,3 +233,31 @@ def test_a_duplicate_is_a_new_draft_with_its_own_messages() -> None:
     assert shard.catalog.messages.get("welcome-v2/hello") is not None
     with pytest.raises(ValueError):
         duplicate(original, "Not An Id")
+
+
+def test_segments_run_over_columns_and_match_the_contact_by_contact_answer() -> None:
+    segment = {"all": [{"field": "age", "gte": 30}, {"any": [{"in_group": "vip"},
+               {"field": "tags", "contains": "gold"}]}]}  # fmt: skip
+    columns = {**WELCOME, "program": "columns", "entry": [{"segment": segment, "schedule": "once"}]}
+    rows = {**columns, "program": "rows", "settings": {"timezone": "contact"}}  # one by one
+    shard, _ = shard_with()
+    expected = set()
+    for i in range(300):
+        age, vip, gold = i % 60, i % 3 == 0, i % 5 == 0
+        fields: dict[str, Any] = {
+            "email": f"{i}@x.org",
+            "age": age,
+            "tags": ["gold"] if gold else [],
+        }
+        if vip:
+            fields["groups"] = ["vip"]
+        shard.upsert_contact(f"c{i}", fields)
+        if age >= 30 and (vip or gold):
+            expected.add(f"c{i}")
+    shard.upsert_contact("c0", {"age": 45})  # changed after creation: the column follows
+    expected.add("c0")
+    for data in (columns, rows):
+        shard.deploy(compiled(data, shard.catalog), activate=True)
+    entries = shard.outbox.entries  # type: ignore[attr-defined]
+    for name in ("columns", "rows"):
+        assert {e.contact for e in entries if e.program == name} == expected

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from .bytecode import WORDS, Cmp, Const, Op
 from .columns import ColumnStore, Kind
-from .program import Bytecode
+from .program import Bytecode, CompiledProgram, WaitForNode
 from .symbols import Symbols
 
 SUPPORTED = frozenset(
@@ -40,6 +40,13 @@ def fields_read(bytecode: Bytecode) -> set[int]:
     """The catalog ids of the fields a program's conditions read."""
     rows = np.asarray(bytecode.code).reshape(-1, WORDS)
     return {int(a) for a in rows[rows[:, 0] == Op.FIELD, 1]}
+
+
+def events_read(program: CompiledProgram) -> set[int]:
+    """The catalog ids of the events a program reads back from history: those its ``did``
+    clauses count, and those its ``wait_for`` nodes look for after a pause."""
+    waited = {node.event for node in program.nodes if isinstance(node, WaitForNode)}
+    return {int(e) for e in program.bytecode.history.event} | waited
 
 
 def supported(code: Any, pc: int) -> bool:

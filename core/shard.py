@@ -15,7 +15,7 @@ from typing import Any
 from . import entering, steps
 from .catalog import Catalog
 from .clock import Clock
-from .conditions import fields_read
+from .conditions import events_read, fields_read
 from .contacts import Contacts
 from .enrollments import Enrollments, Wait
 from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused, parse_event
@@ -87,6 +87,8 @@ class Shard:
         self._pending: deque[Event] = deque()
         self._routes: dict[int, list[ProgramState]] = {}
         self._event_ids = catalog.events.index  # the live table: programs deployed later add to it
+        #: events some deployed program reads back from history (did, wait_for after a pause)
+        self._kept: set[int] = set()
 
     # -- programs ---------------------------------------------------------------------------
 
@@ -97,6 +99,7 @@ class Shard:
         removed nodes leave (reported in the returned :class:`DeployReport`).
         """
         self.contacts.watch(fields_read(program.bytecode))
+        self._kept |= events_read(program)
         state = self.by_id.get(program.id)
         if state is None:
             state = ProgramState(len(self.programs), program)
@@ -334,7 +337,8 @@ class Shard:
         event_id = self._event_ids.get(event.name)
         if event_id is None:
             return
-        self.history.record(slot, event_id, event.time, program, message, event.properties)
+        if event_id in self._kept:
+            self.history.record(slot, event_id, event.time, program, message, event.properties)
         if late:
             return
         for state in self._routes.get(event_id, ()):

@@ -8,7 +8,7 @@ becomes 03:30); one that exists twice (fall back) is its first occurrence.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,11 +37,6 @@ def wall_clock(day: date, seconds: int, tz: ZoneInfo) -> float:
     """The instant a wall clock in ``tz`` reads ``seconds`` after midnight on ``day``."""
     naive = datetime(day.year, day.month, day.day) + timedelta(seconds=seconds)
     return naive.replace(tzinfo=tz).timestamp()
-
-
-def seconds_of_day(moment: float, tz: ZoneInfo) -> int:
-    reading = local(moment, tz)
-    return reading.hour * 3600 + reading.minute * 60 + reading.second
 
 
 def after_delay(moment: float, seconds: int, tz: ZoneInfo) -> float:
@@ -154,7 +149,3 @@ def cron_next(expression: str, after: float, tz: ZoneInfo) -> float:
         moment = reading.replace(tzinfo=tz).timestamp()  # fold 0: a repeated time's first
         if moment > after:
             return moment
-
-
-def utc_date(moment: float) -> date:
-    return datetime.fromtimestamp(moment, UTC).date()

@@ -46,11 +46,6 @@ class TimerQueue(Generic[H]):
         """The pending handles."""
         return list(self._due)
 
-    def due(self, handle: H) -> float | None:
-        """When ``handle`` falls due, if it is scheduled."""
-        found = self._due.get(handle)
-        return None if found is None else found[0]
-
     def next_due(self) -> float | None:
         self._drop_cancelled()
         if not self._heap:

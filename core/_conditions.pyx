@@ -338,3 +338,19 @@ cdef class BoundCondition:
         if month == 2 and day == 29 and not self._leap:
             return self._month == 2 and self._day == 28
         return month == self._month and day == self._day
+
+
+#: the C copies of bytecode.py's numbers, so a test can hold them equal
+NUMBERS = {
+    "Op.RETURN": OP_RETURN, "Op.FIELD": OP_FIELD, "Op.IN_GROUP": OP_IN_GROUP, "Op.NOT": OP_NOT,
+    "Op.JUMP_IF_FALSE_OR_POP": OP_JUMP_IF_FALSE_OR_POP,
+    "Op.JUMP_IF_TRUE_OR_POP": OP_JUMP_IF_TRUE_OR_POP,
+    "Cmp.EQ": EQ, "Cmp.NE": NE, "Cmp.IN": IN, "Cmp.NOT_IN": NOT_IN, "Cmp.CONTAINS": CONTAINS,
+    "Cmp.NOT_CONTAINS": NOT_CONTAINS, "Cmp.STARTS_WITH": STARTS_WITH, "Cmp.ENDS_WITH": ENDS_WITH,
+    "Cmp.GT": GT, "Cmp.GTE": GTE, "Cmp.LT": LT, "Cmp.LTE": LTE, "Cmp.BETWEEN": BETWEEN,
+    "Cmp.EXISTS": EXISTS, "Cmp.MISSING": MISSING, "Cmp.MONTH_DAY": MONTH_DAY,
+    "Const.NONE": C_NONE, "Const.NUMBER": C_NUMBER, "Const.STRING": C_STRING,
+    "Const.BOOL": C_BOOL, "Const.INSTANT": C_INSTANT, "Const.RELATIVE": C_RELATIVE,
+    "Const.SET": C_SET, "Kind.MISSING": K_MISSING, "Kind.NUMBER": K_NUMBER,
+    "Kind.TEXT": K_TEXT, "Kind.BOOL": K_BOOL, "Kind.LIST": K_LIST, "WORDS": WORDS_C,
+}

@@ -160,3 +160,15 @@ def test_random_cases_reach_both_answers_on_text_and_lists() -> None:
     collect()
     words = ("contains", "starts_with", "month_day", "between", "in_group")
     assert {(w, a) for w in words for a in (True, False)} <= seen, seen
+
+
+def test_the_compiled_evaluator_numbers_its_instructions_as_bytecode_does() -> None:
+    from parcours.core import _conditions, bytecode, columns
+
+    spaces = {"Op": bytecode.Op, "Cmp": bytecode.Cmp, "Const": bytecode.Const, "Kind": columns.Kind}
+    for name, number in _conditions.NUMBERS.items():  # type: ignore[attr-defined]
+        if name == "WORDS":
+            assert number == bytecode.WORDS
+        else:
+            space, member = name.split(".")
+            assert spaces[space][member] == number, name

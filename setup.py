@@ -21,6 +21,7 @@ SUBPACKAGES = {
 EXTENSIONS = [
     Extension("parcours.core._wheel", ["core/_wheel.pyx"]),
     Extension("parcours.core._conditions", ["core/_conditions.pyx"]),
+    Extension("parcours.core._pairs", ["core/_pairs.pyx"]),
 ]
 
 

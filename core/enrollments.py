@@ -1,7 +1,13 @@
-"""Enrollments: which contact stands where in which program, as parallel integer columns.
+"""Enrollments: which contact stands where in which program, as parallel typed columns.
 
-A row (slot) is one live enrollment; finished rows are reused. The columns are plain typed
-arrays so that a compiled engine can address them by slot (about 50 bytes a row here).
+A row (slot) is one live enrollment; finished rows are reused. Per live enrollment the engine
+keeps 24 bytes of columns here and about 14 in the pair index (:mod:`pairs`), so a million
+live enrollments fit in about 40 MB (``python bench/hotpath.py`` measures it). What the
+reentry rules and late goals need of an ended enrollment moves to the past index.
+
+Times of a live enrollment: ``entered_at`` to the microsecond; ``node_at`` as a float32 offset
+from it, since only a wait_for held by a pause reads it, to tell events before the node from
+those after (within a second after half a year).
 """
 
 from __future__ import annotations
@@ -10,6 +16,11 @@ from array import array
 from enum import IntEnum
 
 from .bytecode import NONE
+from .hotpath import LiveIndex, PastIndex
+from .pairs import NO_SLOT, Past
+
+#: ``ident`` = generation << IDENT_SHIFT | slot: unique per enrollment, as slots are reused
+IDENT_SHIFT = 32
 
 
 class Wait(IntEnum):
@@ -23,22 +34,17 @@ class Wait(IntEnum):
 
 class Enrollments:
     def __init__(self) -> None:
-        self.ident = array("q")  #: unique enrollment id (outbox keys, traces)
-        self.contact = array("q")
-        self.program = array("i")  #: the shard's program index
-        self.node = array("i")
-        self.entered_at = array("d")
-        self.node_at = array("d")  #: when it reached its current node
-        self.visits = array("q")  #: nodes entered so far (the ``visit`` of outbox keys)
+        self.generation = array("I")  #: times the row was opened (part of ``ident``)
+        self.node = array("h")
         self.wait = array("b")
-        self.due = array("d")
-        self.free: list[int] = []
-        self.live: dict[tuple[int, int], int] = {}  #: (contact, program) -> slot
-        self.last_exit: dict[tuple[int, int], float] = {}  #: for reentry rules
+        self.converted = array("b")  #: the enrollment reached its program's goal
+        self.visits = array("i")  #: nodes entered so far (the ``visit`` of outbox keys)
+        self.entered_at = array("d")
+        self._node_after = array("f")  #: node_at - entered_at
+        self.free = array("i")
+        self.live = LiveIndex()
+        self.past = PastIndex()
         self.loops: dict[int, dict[int, int]] = {}  #: slot -> goto node -> jumps taken
-        self.last_entry: dict[tuple[int, int], float] = {}  #: when the last enrollment began
-        self.converted: set[tuple[int, int]] = set()  #: the last enrollment reached its goal
-        self.next_ident = 1
 
     def __len__(self) -> int:
         return len(self.live)
@@ -48,41 +54,85 @@ class Enrollments:
         if self.free:
             slot = self.free.pop()
         else:  # a new row; its values are set below
-            slot = len(self.ident)
+            slot = len(self.node)
             for column in self._columns():
                 column.append(0)
-        self.ident[slot] = self.next_ident
-        self.next_ident += 1
-        self.contact[slot] = contact
-        self.program[slot] = program
+        self.live.add(slot, contact, program)
+        self.past.remove(contact, program)
+        self.generation[slot] += 1
         self.node[slot] = node
-        self.entered_at[slot] = self.node_at[slot] = now
-        self.visits[slot] = 0
         self.wait[slot] = Wait.NOTHING
-        self.due[slot] = -1.0
-        self.live[(contact, program)] = slot
+        self.converted[slot] = False
+        self.visits[slot] = 0
+        self.entered_at[slot] = now
+        self._node_after[slot] = 0.0
         self.loops.pop(slot, None)
-        self.last_entry[(contact, program)] = now
-        self.converted.discard((contact, program))
         return slot
 
     def close(self, slot: int, now: float) -> None:
-        key = (self.contact[slot], self.program[slot])
-        del self.live[key]
-        self.last_exit[key] = now
+        """End the enrollment; keep what reentry rules and late goals need of it."""
+        contact, program = self.contact(slot), self.program(slot)
+        self.live.remove(slot)
+        self.past.set(contact, program, self.entered_at[slot], now, bool(self.converted[slot]))
         self.node[slot] = NONE
         self.wait[slot] = Wait.NOTHING
         self.loops.pop(slot, None)
         self.free.append(slot)
 
+    def ident(self, slot: int) -> int:
+        """The enrollment's id: unique in its partition (outbox keys, staleness checks)."""
+        return self.generation[slot] << IDENT_SHIFT | slot
+
+    def contact(self, slot: int) -> int:
+        return self.live.contact(slot)
+
+    def program(self, slot: int) -> int:
+        return self.live.program(slot)
+
+    def node_at(self, slot: int) -> float:
+        """When the enrollment reached its current node."""
+        return self.entered_at[slot] + self._node_after[slot]
+
+    def reached(self, slot: int, now: float) -> None:
+        self._node_after[slot] = now - self.entered_at[slot]
+
     def is_live(self, slot: int) -> bool:
         return self.node[slot] != NONE
 
     def of(self, contact: int, program: int) -> int | None:
-        return self.live.get((contact, program))
+        slot = self.live.get(contact, program)
+        return None if slot == NO_SLOT else slot
+
+    def slots_of(self, program: int) -> list[int]:
+        """The program's live slots, in slot order."""
+        return self.live.slots(program)
+
+    def pairs(self) -> dict[tuple[int, int], int]:
+        """(contact, program) -> slot of every live enrollment (reports, tests)."""
+        return {(self.contact(s), self.program(s)): s for s in self.live.slots()}
+
+    def last(self, contact: int, program: int) -> Past | None:
+        """The pair's last enrollment: live (not yet exited) or ended; None if it never had one."""
+        slot = self.live.get(contact, program)
+        if slot == NO_SLOT:
+            return self.past.get(contact, program)
+        return Past(self.entered_at[slot], float("inf"), bool(self.converted[slot]))
+
+    def convert(self, contact: int, program: int) -> None:
+        """The pair's last enrollment reached the goal."""
+        slot = self.live.get(contact, program)
+        if slot == NO_SLOT:
+            self.past.convert(contact, program)
+        else:
+            self.converted[slot] = True
+
+    def forget(self, contact: int, programs: int) -> None:
+        """Forget what ended enrollments left of a deleted contact."""
+        for program in range(programs):
+            self.past.remove(contact, program)
 
     def _columns(self) -> tuple[array, ...]:  # type: ignore[type-arg]
         return (
-            self.ident, self.contact, self.program, self.node, self.entered_at,
-            self.node_at, self.visits, self.wait, self.due,
+            self.generation, self.node, self.wait, self.converted, self.visits, self.entered_at,
+            self._node_after,
         )  # fmt: skip

@@ -90,15 +90,17 @@ def _refusal(
     """Why the contact may not enter now ('' when it may)."""
     if not state.live_at(shard.now):
         return "program not active"
-    key = (contact, state.index)
-    if key in shard.enrollments.live:
+    if shard.enrollments.of(contact, state.index) is not None:
         return "already enrolled"
     settings = state.compiled.settings
-    last_exit = shard.enrollments.last_exit.get(key)
-    if last_exit is not None:
+    last = shard.enrollments.past.get(contact, state.index)
+    if last is not None:
         if settings.reentry is Reentry.NEVER:
             return "reentry never"
-        if settings.reentry is Reentry.AFTER and shard.now < last_exit + settings.reentry_after:
+        if (
+            settings.reentry is Reentry.AFTER
+            and shard.now < last.exited_at + settings.reentry_after
+        ):
             return "reentry too soon"
     program_filter = state.compiled.filter
     if program_filter != NONE:

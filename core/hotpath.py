@@ -1,9 +1,9 @@
 """The one import point of the hot path: compiled modules, or their pure-Python twins.
 
-Everything else in parcours imports the timer wheel (and, later, the condition evaluator) from
-here. ``PARCOURS_PUREPYTHON=1`` forces the twins (as ``MSGPACK_PUREPYTHON`` does for msgpack);
-otherwise the compiled modules must be built (``pip install -e .`` builds them in place), and
-their absence is an error rather than a silent slowdown.
+Everything else in parcours imports the timer wheel, the condition evaluator and the pair
+indexes from here. ``PARCOURS_PUREPYTHON=1`` forces the twins (as ``MSGPACK_PUREPYTHON`` does
+for msgpack); otherwise the compiled modules must be built (``pip install -e .`` builds them
+in place), and their absence is an error rather than a silent slowdown.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ PURE = os.environ.get("PARCOURS_PUREPYTHON", "") not in ("", "0")
 
 if TYPE_CHECKING or PURE:  # the twins share one interface; type checkers read the pure one
     from .conditions import BoundCondition
+    from .pairs import LiveIndex, PastIndex
     from .wheel import TimerWheel
 else:
     try:
         from ._conditions import BoundCondition
+        from ._pairs import LiveIndex, PastIndex
         from ._wheel import TimerWheel
     except ImportError as error:  # pragma: no cover - a broken install
         raise ImportError(
@@ -27,4 +29,4 @@ else:
             "(or set PARCOURS_PUREPYTHON=1 to run the pure-Python twins)"
         ) from error
 
-__all__ = ["PURE", "BoundCondition", "TimerWheel"]
+__all__ = ["PURE", "BoundCondition", "LiveIndex", "PastIndex", "TimerWheel"]

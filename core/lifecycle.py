@@ -46,7 +46,8 @@ class ProgramState:
     zone: ZoneInfo | None = field(init=False)  #: None: each contact's own
     entered: list[int] = field(init=False)  #: enrollments that reached each node
     started: bool = False  #: its activation entries (mass segments, existing members) ran
-    parked: list[tuple[int, int]] = field(default_factory=list)  #: (slot, enrollment ident)
+    #: (slot, enrollment ident, when its step fell due)
+    parked: list[tuple[int, int, float]] = field(default_factory=list)
     paused_at: float | None = None
     versions: list[str] = field(default_factory=list)
 

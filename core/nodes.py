@@ -50,7 +50,7 @@ BASIS = 10_000
 
 def _message(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     assert isinstance(node, MessageNode)
-    contact = shard.enrollments.contact[slot]
+    contact = shard.enrollments.contact(slot)
     who = steps.contact_id(shard, slot)
     if node.kind in ADDRESS_FIELD:
         blocked = _unreachable(shard, contact, node)
@@ -93,7 +93,7 @@ def _emit(
 ) -> None:
     enrollments = shard.enrollments
     channel = CHANNELS[node.kind]
-    enrollment = f"{shard.partition}:{enrollments.ident[slot]}"  # unique across partitions
+    enrollment = f"{shard.partition}:{enrollments.ident(slot)}"  # unique across partitions
     key = f"{enrollment}-{node.index}-{enrollments.visits[slot]}"
     template = shard.catalog.templates.name(node.template) if node.template != NONE else None
     shard.outbox.append(
@@ -107,7 +107,7 @@ def _emit(
 
 def _delay(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     assert isinstance(node, DelayNode)
-    contact = shard.enrollments.contact[slot]
+    contact = shard.enrollments.contact(slot)
     now = shard.now
     if node.until != NONE:
         due = float(node.until)
@@ -115,7 +115,7 @@ def _delay(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
         moment = as_epoch(shard.contacts.value(contact, node.until_field))
         if moment is None:
             shard.record(
-                shard.enrollments.contact[slot], state.id, "no date", node.id, "continues at once"
+                shard.enrollments.contact(slot), state.id, "no date", node.id, "continues at once"
             )
             return node.next
         due = moment + node.offset
@@ -131,7 +131,7 @@ def _delay(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
 
 def _wait_for(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     assert isinstance(node, WaitForNode)
-    tz = steps.timezone_of(shard, state, shard.enrollments.contact[slot])
+    tz = steps.timezone_of(shard, state, shard.enrollments.contact(slot))
     return steps.wait(shard, slot, after_delay(shard.now, node.timeout, tz), Wait.EVENT)
 
 
@@ -142,7 +142,7 @@ def _condition(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     if shard.trace.enabled:
         why = explain(state.decoded, node.test, seen, shard.catalog)
         shard.record(
-            shard.enrollments.contact[slot], state.id, "then" if answer else "else", node.id, why
+            shard.enrollments.contact(slot), state.id, "then" if answer else "else", node.id, why
         )
     return node.then if answer else node.otherwise
 
@@ -152,9 +152,9 @@ def _switch(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     seen = steps.view(shard, state, slot)
     for number, (test, target) in enumerate(node.cases, 1):
         if evaluate(state.decoded, test, seen):
-            shard.record(shard.enrollments.contact[slot], state.id, f"case {number}", node.id)
+            shard.record(shard.enrollments.contact(slot), state.id, f"case {number}", node.id)
             return target
-    shard.record(shard.enrollments.contact[slot], state.id, "default", node.id)
+    shard.record(shard.enrollments.contact(slot), state.id, "default", node.id)
     return node.default
 
 
@@ -167,7 +167,7 @@ def _split(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
         return steps.LEFT
     scaled = (bucket - node.holdout) * BASIS // (BASIS - node.holdout)
     branch = next(i for i, threshold in enumerate(node.thresholds) if scaled < threshold)
-    shard.record(shard.enrollments.contact[slot], state.id, f"branch {branch + 1}", node.id)
+    shard.record(shard.enrollments.contact(slot), state.id, f"branch {branch + 1}", node.id)
     return node.targets[branch]
 
 
@@ -190,14 +190,14 @@ def _start_program(shard: Shard, state: ProgramState, slot: int, node: Node) -> 
     target = shard.by_id.get(shard.catalog.programs.name(node.program))
     if target is None:
         shard.record(
-            shard.enrollments.contact[slot],
+            shard.enrollments.contact(slot),
             state.id,
             "not started",
             node.id,
             "program not deployed",
         )
     else:
-        enroll_by_api(shard, shard.enrollments.contact[slot], target)
+        enroll_by_api(shard, shard.enrollments.contact(slot), target)
     return node.next
 
 
@@ -207,7 +207,7 @@ def _end_program(shard: Shard, state: ProgramState, slot: int, node: Node) -> in
         steps.leave(shard, state, slot, "end_program")
         return steps.LEFT
     target = shard.by_id.get(shard.catalog.programs.name(node.program))
-    other = shard.enrollments.of(shard.enrollments.contact[slot], target.index) if target else None
+    other = shard.enrollments.of(shard.enrollments.contact(slot), target.index) if target else None
     if target is not None and other is not None:
         steps.leave(shard, target, other, f"ended by {state.id}.{node.id}")
     return node.next
@@ -218,7 +218,7 @@ def _goto(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
     loops = shard.enrollments.loops.setdefault(slot, {})
     taken = loops.get(node.index, 0)
     if node.max_loops != NONE and taken >= node.max_loops:
-        shard.record(shard.enrollments.contact[slot], state.id, "max_loops reached", node.id)
+        shard.record(shard.enrollments.contact(slot), state.id, "max_loops reached", node.id)
         return NONE
     loops[node.index] = taken + 1
     return node.target

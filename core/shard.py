@@ -194,8 +194,7 @@ class Shard:
         return state
 
     def _slots_of(self, state: ProgramState) -> list[int]:
-        enrollments = self.enrollments
-        return [s for (_, p), s in enrollments.live.items() if p == state.index]
+        return self.enrollments.slots_of(state.index)
 
     def _reroute(self) -> None:
         """Rebuild the event -> active programs index: by priority, then deployment order."""
@@ -234,6 +233,7 @@ class Shard:
             if live is not None:
                 steps.leave(self, state, live, "contact deleted")
         self.history.forget(slot)
+        self.enrollments.forget(slot, len(self.programs))
         for channel in {cap.channel for cap in self.caps}:
             self.sends.pop((slot, channel), None)
         self.contacts.delete(slot)
@@ -289,18 +289,18 @@ class Shard:
         self._drain()
 
     def _priority(self, slot: int) -> int:
-        return -self.programs[self.enrollments.program[slot]].compiled.settings.priority
+        return -self.programs[self.enrollments.program(slot)].compiled.settings.priority
 
     def _on_timer(self, slot: int) -> None:
         enrollments = self.enrollments
         if not enrollments.is_live(slot) or enrollments.wait[slot] not in (Wait.TIMER, Wait.EVENT):
             return  # ended, or reused by another enrollment earlier in this batch
-        if enrollments.due[slot] > self.now:
-            return
-        state = self.programs[enrollments.program[slot]]
+        if self.timers.due(slot) is not None:
+            return  # reused or rescheduled earlier in this batch: its own timer will fire
+        state = self.programs[enrollments.program(slot)]
         if state.status is Status.PAUSED:
             enrollments.wait[slot] = Wait.PARKED
-            state.parked.append((slot, enrollments.ident[slot]))
+            state.parked.append((slot, enrollments.ident(slot), self.now))
             return
         steps.on_timer(self, state, slot)
 

@@ -44,7 +44,7 @@ def view(
     shard: Shard, state: ProgramState, slot: int, props: Mapping[str, Any] | None = None
 ) -> ContactView:
     """The enrollment's contact as its program's conditions see it."""
-    contact = shard.enrollments.contact[slot]
+    contact = shard.enrollments.contact(slot)
     moment = Moment(shard.now, tz=timezone_of(shard, state, contact))
     return ContactView(shard, contact, moment, props, shard.enrollments.entered_at[slot])
 
@@ -54,24 +54,24 @@ def enter(shard: Shard, state: ProgramState, slot: int, node: int) -> None:
     enrollments = shard.enrollments
     enrollments.node[slot] = node
     enrollments.visits[slot] += 1
-    enrollments.node_at[slot] = shard.now
+    enrollments.reached(slot, shard.now)
     enrollments.wait[slot] = Wait.NOTHING
     state.entered[node] += 1
     if shard.trace.enabled:
-        shard.record(enrollments.contact[slot], state.id, "node", state.compiled.nodes[node].id)
+        shard.record(enrollments.contact(slot), state.id, "node", state.compiled.nodes[node].id)
 
 
 def run(shard: Shard, state: ProgramState, slot: int) -> None:
     """Execute from the enrollment's current node until it waits or leaves."""
     enrollments = shard.enrollments
-    ident = enrollments.ident[slot]
+    ident = enrollments.ident(slot)
     program_nodes, execute = state.compiled.nodes, nodes.EXECUTE
     for _ in range(MAX_STEPS):
         node = program_nodes[enrollments.node[slot]]
         target = execute[node.kind](shard, state, slot, node)
         if target in (WAIT, LEFT):
             return
-        if enrollments.ident[slot] != ident or not enrollments.is_live(slot):
+        if enrollments.ident(slot) != ident or not enrollments.is_live(slot):
             return  # a nested step (start_program, an update's exit_on) ended this enrollment
         if target == NONE:
             leave(shard, state, slot, "completed")
@@ -84,7 +84,7 @@ def leave(shard: Shard, state: ProgramState, slot: int, reason: str) -> None:
     """End a live enrollment."""
     node = shard.enrollments.node[slot]
     node_id = state.compiled.nodes[node].id if node != NONE else None
-    shard.record(shard.enrollments.contact[slot], state.id, "exited", node_id, reason)
+    shard.record(shard.enrollments.contact(slot), state.id, "exited", node_id, reason)
     shard.stats.exited[(state.id, reason)] += 1
     shard.timers.cancel(slot)
     shard.enrollments.close(slot, shard.now)
@@ -92,7 +92,6 @@ def leave(shard: Shard, state: ProgramState, slot: int, reason: str) -> None:
 
 def wait(shard: Shard, slot: int, due: float, kind: Wait) -> int:
     shard.enrollments.wait[slot] = kind
-    shard.enrollments.due[slot] = due
     shard.timers.schedule_one(slot, math.ceil(due))
     return WAIT
 
@@ -105,7 +104,7 @@ def on_timer(shard: Shard, state: ProgramState, slot: int) -> None:
     if isinstance(node, DelayNode):
         _move(shard, state, slot, node.next)
     elif isinstance(node, WaitForNode):
-        shard.record(shard.enrollments.contact[slot], state.id, "timeout", node.id)
+        shard.record(shard.enrollments.contact(slot), state.id, "timeout", node.id)
         _move(shard, state, slot, node.on_timeout)
     else:
         run(shard, state, slot)
@@ -126,7 +125,7 @@ def event_arrived(shard: Shard, state: ProgramState, slot: int, props: Mapping[s
     if not evaluate(state.decoded, node.where, view(shard, state, slot, props)):
         return False
     shard.timers.cancel(slot)
-    shard.record(shard.enrollments.contact[slot], state.id, "reacted", node.id)
+    shard.record(shard.enrollments.contact(slot), state.id, "reacted", node.id)
     _move(shard, state, slot, node.then)
     return True
 
@@ -152,7 +151,7 @@ def follow_date_change(shard: Shard, state: ProgramState, slot: int, changed: se
         return
     if shard.catalog.fields.name(node.until_field) not in changed:
         return
-    contact = shard.enrollments.contact[slot]
+    contact = shard.enrollments.contact(slot)
     moment = as_epoch(shard.contacts.value(contact, node.until_field))
     if moment is None or moment + node.offset <= shard.now:
         shard.timers.cancel(slot)
@@ -168,16 +167,15 @@ def check_goal(
     while it lasts, or up to ``ATTRIBUTION`` after it ended (the purchase comes after the
     last email)."""
     goal = state.compiled.settings.goal
-    key = (contact, state.index)
-    enrollments = shard.enrollments
-    if goal == NONE or key in enrollments.converted or key not in enrollments.last_entry:
+    last = shard.enrollments.last(contact, state.index)
+    if goal == NONE or last is None or last.converted:
         return
-    if key not in enrollments.live and shard.now > enrollments.last_exit[key] + ATTRIBUTION:
+    if shard.now > last.exited_at + ATTRIBUTION:
         return
     moment = Moment(shard.now, tz=timezone_of(shard, state, contact))
-    seen = ContactView(shard, contact, moment, props, enrollments.last_entry[key])
+    seen = ContactView(shard, contact, moment, props, last.entered_at)
     if evaluate(state.decoded, goal, seen):
-        enrollments.converted.add(key)
+        shard.enrollments.convert(contact, state.index)
         shard.stats.conversions[state.id] += 1
         shard.record(contact, state.id, "goal")
 
@@ -187,13 +185,13 @@ def resume(shard: Shard, state: ProgramState) -> None:
     enrollments = shard.enrollments
     paused_at = state.paused_at if state.paused_at is not None else shard.now
     parked, state.parked = state.parked, []
-    for slot, ident in parked:
-        if enrollments.ident[slot] != ident or enrollments.wait[slot] != Wait.PARKED:
+    for slot, ident, fell_due in parked:
+        if enrollments.ident(slot) != ident or enrollments.wait[slot] != Wait.PARKED:
             continue  # it left during the pause, and its row may serve another enrollment
-        if not _caught_up(shard, state, slot, paused_at, enrollments.due[slot]):
+        if not _caught_up(shard, state, slot, paused_at, fell_due):
             on_timer(shard, state, slot)
-    for (_, program), slot in list(enrollments.live.items()):
-        if program == state.index and enrollments.wait[slot] == Wait.EVENT:
+    for slot in enrollments.slots_of(state.index):
+        if enrollments.wait[slot] == Wait.EVENT:
             _caught_up(shard, state, slot, paused_at, shard.now)
 
 
@@ -205,9 +203,9 @@ def _caught_up(
     node = state.compiled.nodes[shard.enrollments.node[slot]]
     if not isinstance(node, WaitForNode):
         return False
-    reached = shard.enrollments.node_at[slot]
+    reached = shard.enrollments.node_at(slot)
     names = shard.catalog.props
-    contact = shard.enrollments.contact[slot]
+    contact = shard.enrollments.contact(slot)
     for past in shard.history.of(contact, node.event):
         if past.time <= reached or not paused_at <= past.time <= until:
             continue
@@ -217,7 +215,7 @@ def _caught_up(
 
 
 def contact_id(shard: Shard, slot: int) -> str:
-    return shard.contacts.ids[shard.enrollments.contact[slot]] or "?"
+    return shard.contacts.ids[shard.enrollments.contact(slot)] or "?"
 
 
 # -- node kinds ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ TAGS_FIELD = "tags"
 def apply(shard: Shard, state: ProgramState, slot: int, node: Node) -> None:
     """Apply an update node's operations, then let the engine react to what changed."""
     assert isinstance(node, UpdateNode)
-    contact = shard.enrollments.contact[slot]
+    contact = shard.enrollments.contact(slot)
     contact_id = shard.contacts.ids[contact] or "?"
     changed: list[str] = []
     for op in node.ops:

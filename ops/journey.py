@@ -166,8 +166,8 @@ def _enrollment(shard: Shard, data: dict[str, Any], program: str) -> tuple[bool,
     state = shard.by_id.get(program)
     if slot is None or state is None:
         return False, False
-    key = (slot, state.index)
-    return key in shard.enrollments.live, key in shard.enrollments.last_exit
+    live = shard.enrollments.of(slot, state.index) is not None
+    return live, shard.enrollments.past.get(slot, state.index) is not None
 
 
 def _in_program(shard: Shard, x: Expectation, start: float) -> tuple[bool, str]:

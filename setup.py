@@ -22,6 +22,7 @@ EXTENSIONS = [
     Extension("parcours.core._wheel", ["core/_wheel.pyx"]),
     Extension("parcours.core._conditions", ["core/_conditions.pyx"]),
     Extension("parcours.core._pairs", ["core/_pairs.pyx"]),
+    Extension("parcours.core._router", ["core/_router.pyx"]),
 ]
 
 

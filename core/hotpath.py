@@ -1,9 +1,10 @@
 """The one import point of the hot path: compiled modules, or their pure-Python twins.
 
-Everything else in parcours imports the timer wheel, the condition evaluator and the pair
-indexes from here. ``PARCOURS_PUREPYTHON=1`` forces the twins (as ``MSGPACK_PUREPYTHON`` does
-for msgpack); otherwise the compiled modules must be built (``pip install -e .`` builds them
-in place), and their absence is an error rather than a silent slowdown.
+Everything else in parcours imports the timer wheel, the condition evaluator, the pair
+indexes and the event router from here. ``PARCOURS_PUREPYTHON=1`` forces the twins (as
+``MSGPACK_PUREPYTHON`` does for msgpack); otherwise the compiled modules must be built
+(``pip install -e .`` builds them in place), and their absence is an error rather than a
+silent slowdown.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ PURE = os.environ.get("PARCOURS_PUREPYTHON", "") not in ("", "0")
 if TYPE_CHECKING or PURE:  # the twins share one interface; type checkers read the pure one
     from .conditions import BoundCondition
     from .pairs import LiveIndex, PastIndex
+    from .router import Router
     from .wheel import TimerWheel
 else:
     try:
         from ._conditions import BoundCondition
         from ._pairs import LiveIndex, PastIndex
+        from ._router import Router
         from ._wheel import TimerWheel
     except ImportError as error:  # pragma: no cover - a broken install
         raise ImportError(
@@ -29,4 +32,4 @@ else:
             "(or set PARCOURS_PUREPYTHON=1 to run the pure-Python twins)"
         ) from error
 
-__all__ = ["PURE", "BoundCondition", "LiveIndex", "PastIndex", "TimerWheel"]
+__all__ = ["PURE", "BoundCondition", "LiveIndex", "PastIndex", "Router", "TimerWheel"]

@@ -15,16 +15,17 @@ from typing import Any
 from . import entering, steps
 from .catalog import Catalog
 from .clock import Clock
-from .conditions import events_read, fields_read
+from .conditions import fields_read
 from .contacts import Contacts
 from .enrollments import Enrollments, Wait
 from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused, parse_event
 from .feedback import apply_feedback
 from .history import History
-from .hotpath import TimerWheel
+from .hotpath import Router, TimerWheel
 from .lifecycle import DeployReport, LifecycleError, ProgramState, Status, node_mapping
 from .outbox import ListOutbox, Outbox
 from .program import CompiledProgram, FrequencyCap
+from .routing import Keep, gates, keep_guards, worth_keeping
 from .schedule import zone
 from .timers import TimerQueue
 from .trace import Stats, Step, Trace
@@ -87,8 +88,10 @@ class Shard:
         self._pending: deque[Event] = deque()
         self._routes: dict[int, list[ProgramState]] = {}
         self._event_ids = catalog.events.index  # the live table: programs deployed later add to it
-        #: events some deployed program reads back from history (did, wait_for after a pause)
-        self._kept: set[int] = set()
+        #: events some deployed program reads back from history (did, wait_for after a pause),
+        #: with what they must carry to be worth keeping
+        self._keep: dict[int, Keep] = {}
+        self._router = self._new_router()
 
     # -- programs ---------------------------------------------------------------------------
 
@@ -99,7 +102,6 @@ class Shard:
         removed nodes leave (reported in the returned :class:`DeployReport`).
         """
         self.contacts.watch(fields_read(program.bytecode))
-        self._kept |= events_read(program)
         state = self.by_id.get(program.id)
         if state is None:
             state = ProgramState(len(self.programs), program)
@@ -205,6 +207,14 @@ class Shard:
                 for event in state.compiled.routes:
                     routes.setdefault(event, []).append(state)
         self._routes = routes
+        self._keep = keep_guards(self.programs, self.catalog)
+        self._router = self._new_router()
+
+    def _new_router(self) -> Router:
+        """The compiled pass over the events that concern no program (see routing.py)."""
+        table = gates(self._routes, self._keep, self.catalog)
+        live, past = self.enrollments.live, self.enrollments.past
+        return Router(self._event_ids, table, self.contacts.slot_of, live, past)
 
     # -- contacts ---------------------------------------------------------------------------
 
@@ -258,14 +268,37 @@ class Shard:
         """Take events in order; each runs whatever falls due before it. Bad events are refused
         and counted (``stats.events['refused:REASON']``), never raised."""
         horizon = self.clock.now() + FUTURE_TOLERANCE  # the clock stands still meanwhile
-        for item in events:
-            try:
-                event = item if isinstance(item, Event) else parse_event(item, self.now)
-                if event.time > horizon:
-                    raise Refused("future", "the event is stamped over an hour ahead of the clock")
-                self._accept(event)
-            except Refused as refusal:
-                self.stats.events[f"refused:{refusal.reason}"] += 1
+        batch = events if isinstance(events, list) else list(events)
+        index = 0
+        while index < len(batch):
+            index = self._pass_inert(batch, index, horizon)
+            if index < len(batch):
+                self._ingest_one(batch[index], horizon)
+                index += 1
+
+    def _pass_inert(self, batch: list[Any], start: int, horizon: float) -> int:
+        """Let the router take the events that concern no program; return where it stopped."""
+        self._forget_old_message_ids()
+        until = _earliest(self.timers.next_moment(), self.agenda.low)
+        until = math.inf if until is None else until
+        scanned = self._router.scan(
+            batch, start, self.now, until, horizon, self.deleted, self._seen
+        )
+        if scanned.stop > start:
+            self.now = scanned.now
+            self.stats.events["accepted"] += scanned.accepted
+            self.stats.events["late"] += scanned.late
+            self.stats.passed += scanned.accepted + scanned.late
+        return scanned.stop
+
+    def _ingest_one(self, item: Event | Mapping[str, Any], horizon: float) -> None:
+        try:
+            event = item if isinstance(item, Event) else parse_event(item, self.now)
+            if event.time > horizon:
+                raise Refused("future", "the event is stamped over an hour ahead of the clock")
+            self._accept(event)
+        except Refused as refusal:
+            self.stats.events[f"refused:{refusal.reason}"] += 1
 
     def tick(self) -> None:
         """Run everything due up to the clock's now."""
@@ -325,11 +358,14 @@ class Shard:
             self._drain()
 
     def _deduplicate(self, message_id: str, time: float) -> None:
-        while self._seen and next(iter(self._seen.values())) < self.now - DEDUP_SECONDS:
-            self._seen.popitem(last=False)
+        self._forget_old_message_ids()
         if message_id in self._seen:
             raise Refused("duplicate", f"messageId {message_id} was already taken")
         self._seen[message_id] = max(time, self.now)
+
+    def _forget_old_message_ids(self) -> None:
+        while self._seen and next(iter(self._seen.values())) < self.now - DEDUP_SECONDS:
+            self._seen.popitem(last=False)
 
     def _apply(self, event: Event, slot: int, late: bool) -> None:
         """What one event does: contact effects, history, then each program that routes it."""
@@ -337,7 +373,8 @@ class Shard:
         event_id = self._event_ids.get(event.name)
         if event_id is None:
             return
-        if event_id in self._kept:
+        keep = self._keep
+        if event_id in keep and worth_keeping(keep[event_id], event.properties):
             self.history.record(slot, event_id, event.time, program, message, event.properties)
         if late:
             return

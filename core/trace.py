@@ -51,3 +51,5 @@ class Stats:
     suppressed: Counter[tuple[str, str]] = field(default_factory=Counter)  #: (program, node)
     control: Counter[tuple[str, str]] = field(default_factory=Counter)  #: split holdouts
     conversions: Counter[str] = field(default_factory=Counter)  #: goal reached, by program
+    #: events the router took without the engine's full path (they concerned no program)
+    passed: int = 0

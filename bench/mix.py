@@ -1,0 +1,127 @@
+"""The engine on a real-looking stream: every example program deployed, most events concern none.
+
+A shop's stream, per 1,000 events: 620 events no program names (product and screen views,
+searches, sessions), 300 page views (3 of them the pricing page, which alerts sales), 30
+delivery and open reports, and 50 that programs react to (carts, orders, forms, scores,
+meetings). Contacts exist beforehand. The time includes every transition and timer that fires
+(welcome delays, cart reminders ...) while the stream covers two days.
+
+The peer is durable_rules (a Rete engine in C with a Python API, from PyPI), given one rule per
+entry trigger of the same programs, on the same events: it only matches, and keeps no
+enrollment, timer or history.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from parcours.core.clock import VirtualClock
+from parcours.core.events import Event
+from parcours.core.outbox import ListOutbox
+from parcours.core.program import CompiledProgram, EntryKind
+from parcours.core.shard import Shard
+from parcours.rules import compile_workspace, load_project
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+START = 1_796_112_000.0
+#: (weight per 1,000, event name, properties)
+MIX: list[tuple[int, str, dict[str, Any]]] = [
+    (250, "product.viewed", {"sku": "A-1"}),
+    (150, "screen.viewed", {"screen": "home"}),
+    (120, "search.performed", {"query": "shoes"}),
+    (100, "session.started", {}),
+    (297, "page.viewed", {"path": "/blog"}),
+    (3, "page.viewed", {"path": "/pricing"}),
+    (20, "email.delivered", {"program": "welcome-coupon", "message": "welcome"}),
+    (10, "email.opened", {"program": "welcome-coupon", "message": "welcome"}),
+    (15, "cart.updated", {"items": 2, "total": 80}),
+    (10, "order.completed", {"total": 120, "order_id": "o1"}),
+    (15, "form.submitted", {"form": "newsletter"}),
+    (5, "score.changed", {"score": 60}),
+    (5, "meeting.booked", {}),
+]
+
+
+def stream(contacts: int, count: int, seed: int = 11) -> list[Event]:
+    rng = random.Random(seed)
+    weights = [w for w, _, _ in MIX]
+    picks = rng.choices(range(len(MIX)), weights, k=count)
+    times = sorted(START + rng.random() * 2 * 86400 for _ in range(count))
+    return [
+        Event(f"c{rng.randrange(contacts)}", MIX[pick][1], at, MIX[pick][2])
+        for pick, at in zip(picks, times, strict=True)
+    ]
+
+
+def engine_rate(contacts: int, events: list[Event]) -> tuple[float, int, int]:
+    """(events/s, events the router let through, messages) for the stream on every example."""
+    project = load_project([EXAMPLES])
+    compiled = compile_workspace(project.programs)
+    clock = VirtualClock(START)
+    shard = Shard(compiled.catalog, clock, ListOutbox(), timezone="Europe/Paris")
+    for i in range(contacts):  # known contacts, before the programs (no welcome for them)
+        shard.upsert_contact(f"c{i}", {"email": f"c{i}@example.com", "phone": f"+336{i:08d}"})
+    for program in triggered(compiled.programs.values()):
+        shard.deploy(program, activate=True)
+    accepted_before = shard.stats.events["accepted"]
+    began = time.perf_counter()
+    for first in range(0, len(events), 1000):
+        batch = events[first : first + 1000]
+        clock.set(batch[-1].time)
+        shard.ingest(batch)
+    seconds = time.perf_counter() - began
+    taken = shard.stats.events["accepted"] + shard.stats.events["late"] - accepted_before
+    assert taken == len(events), shard.stats.events
+    return len(events) / seconds, shard.stats.passed, len(shard.outbox.entries)  # type: ignore[attr-defined]
+
+
+def peer_rate(events: list[Event]) -> float | None:
+    """durable_rules on the same events, one rule per entry trigger; None if not installed."""
+    try:
+        from durable.engine import MessageNotHandledException
+        from durable.lang import m, post, ruleset, when_all
+    except ImportError:
+        return None
+    project = load_project([EXAMPLES])
+    compiled = compile_workspace(project.programs)
+    names = compiled.catalog.events
+    triggers = {
+        names.name(entry.event)
+        for program in triggered(compiled.programs.values())
+        for entry in program.entries
+        if entry.kind is EntryKind.EVENT
+    }
+    with ruleset("parcours_mix"):
+        for number, name in enumerate(sorted(triggers)):
+            when_all(m.event == name)(_action(f"trigger_{number}"))
+    # durable_rules holds a bounded number of sessions (MemoryError past a few thousand) and
+    # these rules match single events, so contacts share 1,000 sessions
+    messages = [{"sid": hash(e.contact) % 1000, "event": e.name, **e.properties} for e in events]
+    began = time.perf_counter()
+    for message in messages:
+        # durable_rules raises for an event no rule matches: most of them
+        with contextlib.suppress(MessageNotHandledException):
+            post("parcours_mix", message)
+    return len(events) / (time.perf_counter() - began)
+
+
+def triggered(programs: Iterable[CompiledProgram]) -> list[CompiledProgram]:
+    """The programs that events drive: those with segment or date entries run on the clock
+    over every contact at once, which the segment figure measures."""
+    clocked = {EntryKind.SEGMENT, EntryKind.DATE}
+    return [p for p in programs if not any(e.kind in clocked for e in p.entries)]
+
+
+def _action(name: str) -> Any:
+    """durable_rules names a rule after its function: each needs its own."""
+
+    def matched(context: Any) -> None:
+        del context
+
+    matched.__name__ = name
+    return matched

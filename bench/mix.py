@@ -14,7 +14,11 @@ enrollment, timer or history.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -125,3 +129,31 @@ def _action(name: str) -> Any:
 
     matched.__name__ = name
     return matched
+
+
+def noise(events: list[Event]) -> list[Event]:
+    """The events of the stream that no program names (the router's own rate)."""
+    named = {name for _, name, _ in MIX[4:]}
+    return [e for e in events if e.name not in named]
+
+
+def figures(contacts: int, count: int) -> dict[str, float | None]:
+    """Events/s of the whole stream and of its unnamed part, and the share the router took."""
+    events = stream(contacts, count)
+    rate, passed, _ = engine_rate(contacts, events)
+    unnamed = noise(events)
+    router_rate, _, _ = engine_rate(contacts, unnamed)
+    return {"mix": rate, "passed_share": passed / len(events), "router": router_rate}
+
+
+def pure_figures(contacts: int, count: int) -> dict[str, float | None]:
+    """The same figures from the pure twins, in a process of their own (the hot path is chosen
+    at import)."""
+    command = [sys.executable, __file__, str(contacts), str(count)]
+    environment = {**os.environ, "PARCOURS_PUREPYTHON": "1"}
+    found = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
+    return dict(json.loads(found.stdout))
+
+
+if __name__ == "__main__":  # the pure twins' run of pure_figures
+    print(json.dumps(figures(int(sys.argv[1]), int(sys.argv[2]))))

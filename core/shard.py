@@ -269,6 +269,7 @@ class Shard:
         and counted (``stats.events['refused:REASON']``), never raised."""
         horizon = self.clock.now() + FUTURE_TOLERANCE  # the clock stands still meanwhile
         batch = events if isinstance(events, list) else list(events)
+        self._forget_old_message_ids()  # once a batch: the router only adds to them
         index = 0
         while index < len(batch):
             index = self._pass_inert(batch, index, horizon)
@@ -278,9 +279,8 @@ class Shard:
 
     def _pass_inert(self, batch: list[Any], start: int, horizon: float) -> int:
         """Let the router take the events that concern no program; return where it stopped."""
-        self._forget_old_message_ids()
-        until = _earliest(self.timers.next_moment(), self.agenda.low)
-        until = math.inf if until is None else until
+        moment, low = self.timers.next_moment(), self.agenda.low  # the agenda's low may be inf
+        until = low if moment is None or low < moment else moment
         scanned = self._router.scan(
             batch, start, self.now, until, horizon, self.deleted, self._seen
         )

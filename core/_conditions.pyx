@@ -1,109 +1,102 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Conditions over columns, compiled: the bytecode of core/bytecode.py run in C over the typed
-columns of core/columns.py, for one contact (the event path) or every contact (segments).
+columns of core/columns.py and the history arena of core/history.py, for one contact (the
+event path) or every contact (segments).
 
-It answers exactly what ``values.compare`` answers on the values the cells were made from;
-``conditions.py`` is its pure twin. Instructions other than FIELD, IN_GROUP, NOT, the jumps and
-RETURN are not run here: ``supported`` says whether a condition can be.
+It answers exactly what ``evaluator.evaluate`` answers on the values the cells were made from
+and the events the arena keeps; ``conditions.py`` is its pure twin. PROP (the triggering
+event's properties) and a DID whose query has a ``where`` (a condition on each past event's
+properties, kept as Python objects) are not run here: ``supported`` says whether a condition
+can be.
 """
 
-from libc.math cimport floor, isnan
+from libc.math cimport INFINITY, floor, isnan
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport free, malloc
-from libc.string cimport memcmp, memset
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcmp
 
 import numpy as np
+
+from parcours.core._history cimport (
+    NO_ID, Did, bind_did, bind_events, bind_statuses, matching, status_of)
 
 from .bytecode import WORDS
 
 cdef extern from "string.h":
     void* memmem(const void* haystack, size_t haystacklen, const void* needle, size_t needlelen) nogil
 
-# opcodes, comparators, constant and cell kinds: the values of bytecode.py and columns.py
-cdef enum:
-    OP_RETURN = 0
-    OP_FIELD = 1
-    OP_IN_GROUP = 3
-    OP_NOT = 6
-    OP_JUMP_IF_FALSE_OR_POP = 7
-    OP_JUMP_IF_TRUE_OR_POP = 8
-    EQ = 0
-    NE = 1
-    IN = 2
-    NOT_IN = 3
-    CONTAINS = 4
-    NOT_CONTAINS = 5
-    STARTS_WITH = 6
-    ENDS_WITH = 7
-    GT = 8
-    GTE = 9
-    LT = 10
-    LTE = 11
-    BETWEEN = 12
-    EXISTS = 13
-    MISSING = 14
-    MONTH_DAY = 15
-    C_NONE = 0
-    C_NUMBER = 1
-    C_STRING = 2
-    C_BOOL = 3
-    C_INSTANT = 4
-    C_RELATIVE = 5
-    C_SET = 6
-    K_MISSING = 0
-    K_NUMBER = 1
-    K_TEXT = 2
-    K_BOOL = 3
-    K_LIST = 4
-    STACK = 256
-    WORDS_C = 4  # words per instruction, as bytecode.WORDS
-
 #: epoch seconds of 0001-01-01 and 9999-12-31T23:59:59: dates the calendar can hold
 cdef double FIRST_DAY = -62135596800.0
 cdef double LAST_SECOND = 253402300799.0
 
-SUPPORTED = frozenset({OP_RETURN, OP_FIELD, OP_IN_GROUP, OP_NOT, OP_JUMP_IF_FALSE_OR_POP, OP_JUMP_IF_TRUE_OR_POP})
+SUPPORTED = frozenset({
+    OP_RETURN, OP_FIELD, OP_IN_GROUP, OP_DID, OP_STATUS, OP_NOT, OP_JUMP_IF_FALSE_OR_POP,
+    OP_JUMP_IF_TRUE_OR_POP,
+})
 
 
-def supported(code, int64_t pc):
-    """Whether the condition at ``pc`` uses only what columns hold (no event, history, status)."""
+def supported(code, int64_t pc, queries=None):
+    """Whether the condition at ``pc`` can run here: no event property, and ``did`` only on
+    history query rows (``queries``, the program's ``HistoryQueries``) without a ``where``."""
     cdef int64_t i = pc
     while True:
         op = int(code[i * WORDS])
         if op not in SUPPORTED:
+            return False
+        if op == OP_DID and (queries is None or int(queries.where[code[i * WORDS + 1]]) != NO_ID):
             return False
         if op == OP_RETURN:
             return True
         i += 1
 
 
+def reads_history(code, int64_t pc):
+    """Whether the condition at ``pc`` reads past events or message statuses."""
+    cdef int64_t i = pc
+    while int(code[i * WORDS]) != OP_RETURN:
+        if int(code[i * WORDS]) in (OP_DID, OP_STATUS):
+            return True
+        i += 1
+    return False
+
+
 cdef class BoundCondition:
-    """One condition bound to a column store: evaluate it for a contact or for all of them.
+    """One condition bound to a column store, and to a history (``history``, with the program's
+    ``queries``) when it reads one: evaluate it for a contact or for all of them.
 
-    Bind again after the store grows (its arrays move)."""
+    Bind again after the store grows or history records (their arrays move); a stale binding
+    reads stale rows, never outside the arrays it holds."""
 
-    def __cinit__(self, code, const_kind, const_value, int64_t pc, store):
+    def __cinit__(self, code, const_kind, const_value, int64_t pc, store, history=None,
+                  queries=None):
         self._leaves = NULL
+        self._dids = NULL
 
-    def __init__(self, code, const_kind, const_value, int64_t pc, store):
-        if not supported(code, pc):
-            raise ValueError("this condition reads events, history or statuses: not from columns")
+    def __init__(self, code, const_kind, const_value, int64_t pc, store, history=None,
+                 queries=None):
+        if not supported(code, pc, queries):
+            raise ValueError("this condition reads the triggering event or a did with a where")
+        if history is None and reads_history(code, pc):
+            raise ValueError("this condition reads history or statuses: bind it to the history")
         self._code = np.ascontiguousarray(code, dtype=np.int32)
         self._const_kind = np.ascontiguousarray(const_kind, dtype=np.int8)
         self._const_value = np.ascontiguousarray(const_value, dtype=np.float64)
         self._pc = pc
         self._steps = self._code.shape[0] // WORDS
-        self._leaves = <Leaf*>malloc(max(self._steps, 1) * sizeof(Leaf))
-        if self._leaves == NULL:
+        self._leaves = <Leaf*>calloc(max(self._steps, 1), sizeof(Leaf))
+        self._dids = <Did*>calloc(max(self._steps, 1), sizeof(Did))
+        if self._leaves == NULL or self._dids == NULL:
             raise MemoryError()
-        memset(self._leaves, 0, max(self._steps, 1) * sizeof(Leaf))
         keep = []
         self._bind_leaves(store, keep)
         self._bind_shared(store, keep)
+        if history is not None:
+            self._bind_history(history, queries, keep)
         self._keep = keep
 
     def __dealloc__(self):
         free(self._leaves)
+        free(self._dids)
 
     def _bind_leaves(self, store, list keep):
         cdef int64_t i = self._pc
@@ -146,10 +139,22 @@ cdef class BoundCondition:
         self._m_epoch, self._m_symbol = &m_epoch[0], &m_symbol[0]
         keep.extend((store.groups, arena_offsets, arena_bytes, *members))
 
-    cpdef bint evaluate(self, int64_t slot, double now, int month, int day, bint leap):
+    def _bind_history(self, history, queries, list keep):
+        cdef int64_t i = self._pc
+        bind_events(&self._events, history.rows.columns, keep)
+        bind_statuses(&self._statuses, history.statuses, keep)
+        while self._code[i * WORDS] != OP_RETURN:
+            if self._code[i * WORDS] == OP_DID:
+                bind_did(&self._dids[i], history, queries, self._code[i * WORDS + 1], keep)
+            i += 1
+
+    cpdef bint evaluate(self, int64_t slot, double now, int month, int day, bint leap,
+                        double entry_time=-INFINITY):
         """The condition's answer for the contact in ``slot`` (``month``/``day``/``leap``: today
-        where the program's contacts live, for ``month_day: today``)."""
+        where the program's contacts live, for ``month_day: today``; ``entry_time``: when its
+        enrollment began, for ``since: entry``, -inf outside an enrollment)."""
         self._now, self._month, self._day, self._leap = now, month, day, leap
+        self._entry = entry_time
         return self._run(slot)
 
     def evaluate_slots(self, slots, double now, int month, int day, bint leap):
@@ -159,6 +164,7 @@ cdef class BoundCondition:
         cdef uint8_t[::1] mask = result.view(np.uint8)
         cdef Py_ssize_t i
         self._now, self._month, self._day, self._leap = now, month, day, leap
+        self._entry = -INFINITY
         with nogil:
             for i in range(chosen.shape[0]):
                 mask[i] = self._run(chosen[i])
@@ -170,6 +176,7 @@ cdef class BoundCondition:
         cdef uint8_t[::1] mask = result.view(np.uint8)
         cdef int64_t slot
         self._now, self._month, self._day, self._leap = now, month, day, leap
+        self._entry = -INFINITY
         with nogil:
             for slot in range(size):
                 mask[slot] = self._run(slot)
@@ -207,6 +214,12 @@ cdef class BoundCondition:
                 top += 1
                 stack[top] = (a >> 6) < self._group_words and (
                     self._groups[slot * self._group_words + (a >> 6)] >> (a & 63)) & 1
+            elif op == OP_DID:
+                top += 1
+                stack[top] = self._did(&self._dids[pc - 1], slot)
+            elif op == OP_STATUS:
+                top += 1
+                stack[top] = ((1 << status_of(&self._statuses, slot, a)) & b) != 0
             else:  # OP_FIELD
                 leaf = &self._leaves[pc - 1]
                 if leaf.kind == NULL:
@@ -219,6 +232,26 @@ cdef class BoundCondition:
                     cell.count = leaf.count[slot]
                 top += 1
                 stack[top] = self._compare(b, &cell, self._code[word + 3])
+
+    cdef bint _did(self, Did* query, int64_t slot) noexcept nogil:
+        """Count (and sum) the contact's past events that match the query, as evaluator._did."""
+        cdef double total = 0.0
+        cdef int64_t count = matching(
+            query, &self._events, slot, self._window_start(query), self._now, &total)
+        cdef Cell cell
+        if count < query.at_least or (query.at_most != NO_ID and count > query.at_most):
+            return False
+        if query.sums == NULL:
+            return True
+        cell.kind, cell.number, cell.epoch, cell.symbol, cell.count = K_NUMBER, total, total, -1, 0
+        return self._compare(query.sum_cmp, &cell, query.sum_const)
+
+    cdef double _window_start(self, Did* query) noexcept nogil:
+        if query.since_entry:
+            return self._entry
+        if query.window != NO_ID:
+            return self._now - query.window
+        return -INFINITY
 
     cdef bint _compare(self, int cmp, Cell* value, int64_t c) noexcept nogil:
         cdef int64_t i
@@ -342,7 +375,8 @@ cdef class BoundCondition:
 
 #: the C copies of bytecode.py's numbers, so a test can hold them equal
 NUMBERS = {
-    "Op.RETURN": OP_RETURN, "Op.FIELD": OP_FIELD, "Op.IN_GROUP": OP_IN_GROUP, "Op.NOT": OP_NOT,
+    "Op.RETURN": OP_RETURN, "Op.FIELD": OP_FIELD, "Op.IN_GROUP": OP_IN_GROUP, "Op.DID": OP_DID,
+    "Op.STATUS": OP_STATUS, "Op.NOT": OP_NOT,
     "Op.JUMP_IF_FALSE_OR_POP": OP_JUMP_IF_FALSE_OR_POP,
     "Op.JUMP_IF_TRUE_OR_POP": OP_JUMP_IF_TRUE_OR_POP,
     "Cmp.EQ": EQ, "Cmp.NE": NE, "Cmp.IN": IN, "Cmp.NOT_IN": NOT_IN, "Cmp.CONTAINS": CONTAINS,
@@ -353,4 +387,5 @@ NUMBERS = {
     "Const.BOOL": C_BOOL, "Const.INSTANT": C_INSTANT, "Const.RELATIVE": C_RELATIVE,
     "Const.SET": C_SET, "Kind.MISSING": K_MISSING, "Kind.NUMBER": K_NUMBER,
     "Kind.TEXT": K_TEXT, "Kind.BOOL": K_BOOL, "Kind.LIST": K_LIST, "WORDS": WORDS_C,
+    "NONE": NO_ID,
 }

@@ -187,14 +187,16 @@ def _enroll_segment(shard: Shard, state: ProgramState, entry: Entry, reason: str
 
 
 def segment_members(shard: Shard, state: ProgramState, pc: int) -> list[int]:
-    """The contacts a segment condition holds for. A condition on fields and groups runs over
-    the columns in one call; one that reads history or statuses, or a program on its contacts'
-    own time zones, one contact at a time."""
+    """The contacts a segment condition holds for. A condition on fields, groups, history and
+    statuses runs over the columns and the history arena in one call; one with a ``did ...
+    where``, or a program on its contacts' own time zones, one contact at a time."""
     bytecode = state.compiled.bytecode
-    if state.zone is not None and supported(bytecode.code, pc):
+    if state.zone is not None and supported(bytecode.code, pc, bytecode.history):
         columns = shard.contacts.columns
         kinds, values = link(bytecode, columns.symbols)
-        bound = BoundCondition(bytecode.code, kinds, values, pc, columns)
+        bound = BoundCondition(
+            bytecode.code, kinds, values, pc, columns, shard.history, bytecode.history
+        )
         today = local(shard.now, state.zone).date()
         leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
         mask = bound.segment(len(shard.contacts.ids), shard.now, today.month, today.day, leap)

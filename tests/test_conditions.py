@@ -102,11 +102,12 @@ def test_columns_answer_as_the_reference(data: dict[str, Any], contacts: list[An
         assert bound.evaluate_slots(backwards, now, *today()).tolist() == expected[::-1], twin
 
 
-def test_conditions_on_history_or_events_are_not_bound() -> None:
+def test_a_did_is_bound_only_with_its_program_s_queries() -> None:
     catalog = Catalog()
     bytecode, pc = compile_condition({"did": "order.completed"}, catalog)
     store = ColumnStore(Symbols())
-    assert not conditions.supported(bytecode.code, pc)
+    assert not conditions.supported(bytecode.code, pc)  # which query: not known
+    assert conditions.supported(bytecode.code, pc, bytecode.history)
     for twin in TWINS.values():
         with pytest.raises(ValueError):
             twin(bytecode.code, bytecode.const_kind, bytecode.const_value, pc, store)
@@ -143,7 +144,9 @@ def test_a_segment_over_many_contacts() -> None:
 def test_random_cases_reach_both_answers_on_text_and_lists() -> None:
     seen: set[tuple[str, bool]] = set()
 
-    @settings(max_examples=300, deadline=None, derandomize=True)
+    # derandomized, yet the cases shift as the code changes (hypothesis also draws literals it
+    # finds in our modules): enough cases that each word's two answers come regardless
+    @settings(max_examples=1000, deadline=None, derandomize=True)
     @given(column_conditions, people)
     def collect(data: dict[str, Any], contacts: list[Any]) -> None:
         catalog = Catalog()
@@ -166,9 +169,9 @@ def test_the_compiled_evaluator_numbers_its_instructions_as_bytecode_does() -> N
     from parcours.core import _conditions, bytecode, columns
 
     spaces = {"Op": bytecode.Op, "Cmp": bytecode.Cmp, "Const": bytecode.Const, "Kind": columns.Kind}
-    for name, number in _conditions.NUMBERS.items():  # type: ignore[attr-defined]
-        if name == "WORDS":
-            assert number == bytecode.WORDS
+    for name, number in _conditions.NUMBERS.items():
+        if name in ("WORDS", "NONE"):
+            assert number == getattr(bytecode, name)
         else:
             space, member = name.split(".")
             assert spaces[space][member] == number, name

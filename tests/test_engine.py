@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from engine_support import DAY, START, compiled, outbox, shard_with
 
+from parcours.core.bytecode import Status
 from parcours.core.events import Event
 from parcours.core.lifecycle import LifecycleError
 from parcours.core.program import FrequencyCap
@@ -207,13 +208,17 @@ def test_deleting_a_contact_forgets_it_and_refuses_its_events() -> None:
     shard, clock = shard_with(WELCOME)
     shard.upsert_contact("a", {"email": "a@x.org"})
     shard.ingest([Event("a", "form.submitted", START, {"form": "newsletter"})])
+    slot, hello = shard.contacts.slot("a"), shard.catalog.messages.get("welcome/hello")
+    assert (
+        slot is not None and hello is not None and shard.history.status(slot, hello) == Status.SENT
+    )
     shard.delete_contact("a")
     clock.set(START + 3 * DAY)
     shard.tick()
     shard.ingest([Event("a", "form.submitted", START + 3 * DAY, {"form": "newsletter"})])
     assert len(outbox(shard)) == 1 and len(shard.enrollments) == 0
     assert shard.stats.events["refused:deleted_contact"] == 1
-    assert shard.contacts.slot("a") is None and shard.history.events == {}
+    assert shard.contacts.slot("a") is None and shard.history.status(slot, hello) == Status.NONE
 
 
 def test_a_duplicate_is_a_new_draft_with_its_own_messages() -> None:

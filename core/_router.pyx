@@ -3,7 +3,8 @@
 
 An event that concerns no program costs a type check, four attribute reads and three hash
 lookups on strings whose hashes are cached, against several microseconds through the
-engine's Python path. The gates stay Python tuples: only routed events read them.
+engine's Python path. The gates stay Python tuples, read with routing.py's own functions:
+only routed events get that far.
 """
 
 from cpython.dict cimport PyDict_GetItem
@@ -14,7 +15,7 @@ from .events import LATE_LIMIT, Event
 from .bytecode import NONE
 from .pairs import NO_SLOT
 from .router import Scanned
-from .routing import FEEDBACK
+from .routing import FEEDBACK, passes
 
 cdef double LATE = LATE_LIMIT
 
@@ -109,18 +110,7 @@ cdef class Router:
                      or self._past.get(slot, program) is not None):
             return False
         for guard in <tuple>entries:
-            if guard is None or _passes(<tuple>guard, props):
+            if guard is None or passes(guard, props):
                 return False
         return True
 
-
-cdef bint _passes(tuple guard, object props) except -1:
-    """Whether the properties may satisfy the guard (a list property may: one member might)."""
-    cdef object value
-    for name, exact, prefixes in guard:
-        value = props.get(name)
-        if isinstance(value, list):
-            continue
-        if not isinstance(value, str) or not (value in exact or value.startswith(prefixes)):
-            return False
-    return True

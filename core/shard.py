@@ -12,7 +12,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import entering, steps
+from . import entering, steps, versions
 from .catalog import Catalog
 from .clock import Clock
 from .conditions import fields_read
@@ -22,7 +22,7 @@ from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused, parse_event
 from .feedback import apply_feedback
 from .history import History
 from .hotpath import Router, TimerWheel
-from .lifecycle import DeployReport, LifecycleError, ProgramState, Status, node_mapping
+from .lifecycle import DeployReport, LifecycleError, ProgramState, Status
 from .outbox import ListOutbox, Outbox
 from .program import CompiledProgram, FrequencyCap
 from .routing import Keep, gates, keep_guards, worth_keeping
@@ -109,7 +109,7 @@ class Shard:
             self.by_id[program.id] = state
             report = DeployReport(program.id, program.version, 0, {})
         else:
-            report = self._replace_version(state, program)
+            report = versions.replace(self, state, program)
         if activate and state.status is not Status.ACTIVE:
             self.activate(program.id)
         self._reroute()
@@ -118,41 +118,7 @@ class Shard:
 
     def plan(self, program: CompiledProgram) -> DeployReport:
         """What :meth:`deploy` would do to the current version's enrollments, changing nothing."""
-        state = self.by_id.get(program.id)
-        if state is None:
-            return DeployReport(program.id, program.version, 0, {})
-        mapping = node_mapping(state.compiled, program)
-        kept, removed = 0, dict[str, int]()
-        for slot in self._slots_of(state):
-            node = self.enrollments.node[slot]
-            if node in mapping:
-                kept += 1
-            else:
-                node_id = state.compiled.nodes[node].id
-                removed[node_id] = removed.get(node_id, 0) + 1
-        return DeployReport(program.id, program.version, kept, removed)
-
-    def _replace_version(self, state: ProgramState, program: CompiledProgram) -> DeployReport:
-        report = self.plan(program)
-        mapping = node_mapping(state.compiled, program)
-        loops = self.enrollments.loops
-        for slot in self._slots_of(state):
-            node = self.enrollments.node[slot]
-            if node in mapping:
-                self.enrollments.node[slot] = mapping[node]
-                if slot in loops:  # goto counts follow their node to its new index
-                    loops[slot] = {mapping[n]: c for n, c in loops[slot].items() if n in mapping}
-            else:
-                steps.leave(self, state, slot, "node removed by a new version")
-        status, parked = state.status, state.parked
-        fresh = ProgramState(state.index, program, status, started=state.started, parked=parked)
-        fresh.versions = [*state.versions, program.version]
-        for old, new in mapping.items():
-            fresh.entered[new] = state.entered[old]
-        self.programs[state.index] = fresh
-        self.by_id[program.id] = fresh
-        entering.reschedule(self, fresh)
-        return report
+        return versions.plan(self, program)
 
     def activate(self, program_id: str) -> None:
         """Make a draft active: from now (or from its active_from) contacts enter and progress."""
@@ -184,7 +150,7 @@ class Shard:
         """End the program: every live enrollment leaves, nobody enters again."""
         state = self._program(program_id)
         state.move(Status.STOPPED)
-        for slot in self._slots_of(state):
+        for slot in self.enrollments.slots_of(state.index):
             steps.leave(self, state, slot, "program stopped")
         self._reroute()
         self._drain()
@@ -194,9 +160,6 @@ class Shard:
         if state is None:
             raise LifecycleError(f"no program '{program_id}' is deployed")
         return state
-
-    def _slots_of(self, state: ProgramState) -> list[int]:
-        return self.enrollments.slots_of(state.index)
 
     def _reroute(self) -> None:
         """Rebuild the event -> active programs index: by priority, then deployment order."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from array import array
 from enum import IntEnum
+from typing import NamedTuple
 
 from .bytecode import NONE
 from .hotpath import LiveIndex, PastIndex
@@ -32,8 +33,26 @@ class Wait(IntEnum):
     PARKED = 3  #: its program is paused; it runs on resume
 
 
+class Row(NamedTuple):
+    """One live enrollment's columns, as the store keeps them."""
+
+    generation: int
+    node: int
+    wait: int
+    converted: int
+    visits: int
+    entered_at: float
+    node_after: float
+    loops: list[tuple[int, int]]
+
+
 class Enrollments:
-    def __init__(self) -> None:
+    def __init__(self, touched: set[int] | None = None) -> None:
+        #: contact slots whose enrollments changed since the last durable commit
+        self.touched: set[int] = set() if touched is None else touched
+        #: the highest generation any row reached: a restored shard starts its free rows there,
+        #: so no ident is ever given twice (they key outbox entries)
+        self.top = 0
         self.generation = array("I")  #: times the row was opened (part of ``ident``)
         self.node = array("h")
         self.wait = array("b")
@@ -57,9 +76,12 @@ class Enrollments:
             slot = len(self.node)
             for column in self._columns():
                 column.append(0)
+            self.generation[slot] = self.top  # past every ident given before a restore
         self.live.add(slot, contact, program)
         self.past.remove(contact, program)
+        self.touched.add(contact)
         self.generation[slot] += 1
+        self.top = max(self.top, self.generation[slot])
         self.node[slot] = node
         self.wait[slot] = Wait.NOTHING
         self.converted[slot] = False
@@ -72,12 +94,45 @@ class Enrollments:
     def close(self, slot: int, now: float) -> None:
         """End the enrollment; keep what reentry rules and late goals need of it."""
         contact, program = self.contact(slot), self.program(slot)
+        self.touched.add(contact)
         self.live.remove(slot)
         self.past.set(contact, program, self.entered_at[slot], now, bool(self.converted[slot]))
         self.node[slot] = NONE
         self.wait[slot] = Wait.NOTHING
         self.loops.pop(slot, None)
         self.free.append(slot)
+
+    def restore(self, slot: int, contact: int, program: int, row: Row) -> None:
+        """Put back a live enrollment read from the store, in the slot it had (so its ident,
+        its outbox keys and the parked lists that name it stay what they were)."""
+        while len(self.node) <= slot:
+            for column in self._columns():
+                column.append(0)
+            self.node[-1] = NONE
+        self.live.add(slot, contact, program)
+        self.generation[slot] = row.generation
+        self.node[slot], self.wait[slot] = row.node, row.wait
+        self.converted[slot], self.visits[slot] = row.converted, row.visits
+        self.entered_at[slot], self._node_after[slot] = row.entered_at, row.node_after
+        if row.loops:
+            self.loops[slot] = dict(row.loops)
+
+    def settle(self, top: int) -> None:
+        """After :meth:`restore`: rows not restored are free, and start past every generation
+        given before (``top``, from the store)."""
+        self.top = max(self.top, top)
+        free = [slot for slot in range(len(self.node)) if self.node[slot] == NONE]
+        for slot in free:
+            self.generation[slot] = self.top
+        self.free = array("i", reversed(free))  # the lowest first, as a fresh shard would
+
+    def row(self, slot: int) -> Row:
+        """What :meth:`restore` needs to put the live enrollment back."""
+        return Row(
+            self.generation[slot], self.node[slot], self.wait[slot], self.converted[slot],
+            self.visits[slot], self.entered_at[slot], self._node_after[slot],
+            sorted(self.loops.get(slot, {}).items()),
+        )  # fmt: skip
 
     def ident(self, slot: int) -> int:
         """The enrollment's id: unique in its partition (outbox keys, staleness checks)."""

@@ -221,6 +221,7 @@ def schedule_date(
 ) -> None:
     """(Re)schedule a date entry for one contact from its date field, at or after ``after``."""
     key = ("date", state.index, entry.index, contact)
+    shard.touched.add(contact)
     value = shard.contacts.fields[contact].get(entry.field)
     tz = steps.timezone_of(shard, state, contact)
     at = None if entry.at_seconds == NONE else entry.at_seconds

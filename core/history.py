@@ -130,6 +130,18 @@ class History:
             for row in range(start, start + count)
         ]
 
+    def kept(self, slot: int) -> list[tuple[int, Sequence[Event]]]:
+        """Every kept event of the contact, by event id (its durable record)."""
+        return [(event, self.of(slot, event)) for event in self._events if self.of(slot, event)]
+
+    def statuses_of(self, slot: int) -> list[tuple[int, int]]:
+        """(message, status) of every message the contact was sent, in first-sent order."""
+        start, count = self.statuses.span(slot)
+        cells = self.statuses.arena.cells
+        return [
+            (int(cells["message"][r]), int(cells["status"][r])) for r in range(start, start + count)
+        ]
+
     def runs(self, event: int) -> Runs | None:
         """Where each contact's events of one kind sit in ``rows`` (None: none kept yet)."""
         return self._events.get(event)

@@ -73,7 +73,11 @@ class Shard:
         self.timezone = zone(timezone)
         self.contacts = Contacts(catalog)
         self.history = History(catalog)
-        self.enrollments = Enrollments()
+        #: contact slots changed since the last durable commit, and contacts deleted since
+        self.touched: set[int] = set()
+        self.erased: set[str] = set()
+        self.lifted: set[str] = set()  #: deleted contacts an upsert brought back since
+        self.enrollments = Enrollments(self.touched)
         #: enrollment slots waiting for a moment (whole seconds: due times are rounded up)
         self.timers = TimerWheel(math.floor(clock.now()))
         self.agenda: TimerQueue[tuple[Any, ...]] = TimerQueue()
@@ -112,7 +116,7 @@ class Shard:
             report = versions.replace(self, state, program)
         if activate and state.status is not Status.ACTIVE:
             self.activate(program.id)
-        self._reroute()
+        self.reroute()
         self._drain()
         return report
 
@@ -124,7 +128,7 @@ class Shard:
         """Make a draft active: from now (or from its active_from) contacts enter and progress."""
         state = self._program(program_id)
         state.move(Status.ACTIVE)
-        self._reroute()
+        self.reroute()
         entering.schedule_activation(self, state)
         self._drain()
 
@@ -133,13 +137,13 @@ class Shard:
         state = self._program(program_id)
         state.move(Status.PAUSED)
         state.paused_at = self.now
-        self._reroute()
+        self.reroute()
 
     def resume(self, program_id: str) -> None:
         """Run what fell due during the pause, then carry on."""
         state = self._program(program_id)
         state.move(Status.ACTIVE)
-        self._reroute()
+        self.reroute()
         steps.resume(self, state)
         state.paused_at = None
         if not state.started and state.live_at(self.now):  # active_from passed during the pause
@@ -152,7 +156,7 @@ class Shard:
         state.move(Status.STOPPED)
         for slot in self.enrollments.slots_of(state.index):
             steps.leave(self, state, slot, "program stopped")
-        self._reroute()
+        self.reroute()
         self._drain()
 
     def _program(self, program_id: str) -> ProgramState:
@@ -161,7 +165,7 @@ class Shard:
             raise LifecycleError(f"no program '{program_id}' is deployed")
         return state
 
-    def _reroute(self) -> None:
+    def reroute(self) -> None:
         """Rebuild the event -> active programs index: by priority, then deployment order."""
         routes: dict[int, list[ProgramState]] = {}
         ranked = sorted(self.programs, key=lambda s: -s.compiled.settings.priority)  # stable
@@ -183,8 +187,12 @@ class Shard:
 
     def upsert_contact(self, contact: str, fields: Mapping[str, Any]) -> None:
         """Create or update a contact (an explicit upsert also lifts a deletion)."""
-        self.deleted.discard(contact)
+        if contact in self.deleted:
+            self.deleted.discard(contact)
+            self.erased.discard(contact)
+            self.lifted.add(contact)
         slot, created = self.contacts.ensure(contact)
+        self.touched.add(slot)
         changed, joined = self.contacts.update(slot, fields)
         if created:
             self._pending.append(Event(contact, "contact.created", self.now))
@@ -199,6 +207,8 @@ class Shard:
         """Forget a contact: its enrollments, timers, history; later events for it are refused."""
         slot = self.contacts.slot(contact)
         self.deleted.add(contact)
+        self.erased.add(contact)
+        self.lifted.discard(contact)
         if slot is None:
             return
         for state in self.programs:
@@ -210,6 +220,7 @@ class Shard:
         for channel in {cap.channel for cap in self.caps}:
             self.sends.pop((slot, channel), None)
         self.contacts.delete(slot)
+        self.touched.discard(slot)
 
     def enroll(self, contact: str, program_id: str) -> bool:
         """The API entry: enroll a contact (created if new) in a program with ``{api: true}``.
@@ -218,6 +229,7 @@ class Shard:
             self.stats.events["refused:deleted_contact"] += 1
             return False
         slot, created = self.contacts.ensure(contact)
+        self.touched.add(slot)
         if created:
             self._pending.append(Event(contact, "contact.created", self.now))
             self._drain()
@@ -294,6 +306,7 @@ class Shard:
         if self.timers.due(slot) is not None:
             return  # reused or rescheduled earlier in this batch: its own timer will fire
         state = self.programs[enrollments.program(slot)]
+        self.touched.add(enrollments.contact(slot))
         if state.status is Status.PAUSED:
             enrollments.wait[slot] = Wait.PARKED
             state.parked.append((slot, enrollments.ident(slot), self.now))
@@ -332,6 +345,7 @@ class Shard:
 
     def _apply(self, event: Event, slot: int, late: bool) -> None:
         """What one event does: contact effects, history, then each program that routes it."""
+        self.touched.add(slot)
         program, message = apply_feedback(self, slot, event)
         event_id = self._event_ids.get(event.name)
         if event_id is None:

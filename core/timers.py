@@ -42,6 +42,10 @@ class TimerQueue(Generic[H]):
     def cancel(self, handle: H) -> None:
         self._due.pop(handle, None)
 
+    def due(self, handle: H) -> float | None:
+        found = self._due.get(handle)
+        return None if found is None else found[0]
+
     def handles(self) -> list[H]:
         """The pending handles."""
         return list(self._due)

@@ -40,6 +40,7 @@ def replace(shard: Shard, state: ProgramState, program: CompiledProgram) -> Depl
     enrollments = shard.enrollments
     loops = enrollments.loops
     for slot in enrollments.slots_of(state.index):
+        shard.touched.add(enrollments.contact(slot))
         node = enrollments.node[slot]
         if node in mapping:
             enrollments.node[slot] = mapping[node]

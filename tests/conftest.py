@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
+
+from parcours.core.store import Store
+from parcours.core.stores.embedded import EmbeddedValkey
+from parcours.core.stores.memory import MemoryStore
+from parcours.core.stores.redis import RedisStore
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -23,3 +29,33 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write_file
+
+
+@pytest.fixture(scope="session")
+def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis.Redis]:
+    """One embedded Valkey for the session (a real server, on a Unix socket)."""
+    server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
+    client = server.start()
+    yield client
+    client.close()
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "valkey"])
+def new_store(request: pytest.FixtureRequest) -> Callable[[], Store]:
+    """Each durable-state test runs on the memory store and on the embedded Valkey: this makes
+    an empty one (hypothesis tests call it once per example)."""
+    if request.param == "memory":
+        return MemoryStore
+    client: redis.Redis = request.getfixturevalue("valkey")
+
+    def emptied() -> Store:
+        client.flushall()
+        return RedisStore(client)
+
+    return emptied
+
+
+@pytest.fixture
+def store(new_store: Callable[[], Store]) -> Store:
+    return new_store()

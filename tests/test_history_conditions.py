@@ -201,7 +201,7 @@ def test_random_cases_reach_both_answers_on_each_kind_of_clause() -> None:
     words = ("sum", "since", "within", "at_most", "message", "status", "status_not")
     seen: set[tuple[str, bool]] = set()
 
-    @settings(max_examples=400, deadline=None, derandomize=True)
+    @settings(max_examples=1500, deadline=None, derandomize=True)
     @given(history_conditions, people)
     def collect(data: dict[str, Any], contacts: list[dict[str, Any]]) -> None:
         catalog = Catalog()

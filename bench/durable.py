@@ -1,0 +1,159 @@
+"""Durable state in the embedded Valkey: sustained events/s with persistence, a mass program
+enrolled and persisted, and Redis bytes per enrollment.
+
+    python bench/durable.py [--contacts N] [--events N] [--mass N] [--json]
+
+Everything runs here, the server on the same machine (append-only file on, fsync every second):
+
+- stream: the examples' event mix (bench/mix.py) over ``--contacts`` contacts in 8 partitions;
+  events enter the partitions' streams in entries of 1,000, then each partition takes batches
+  of 10,000, runs them and commits (records, outbox, cursor) in one MULTI/EXEC.
+- mass: ``--mass`` contacts in a group, then a program whose segment takes the group at
+  activation; every enrollment waits on a delay, persisted with its due time. Redis bytes per
+  enrollment are INFO's used_memory after, less before the activation, over the count; peak
+  memory is this process's peak RSS plus the server's peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import mix
+
+from parcours.core.catalog import Catalog
+from parcours.core.clock import VirtualClock
+from parcours.core.durable import Partition
+from parcours.core.shard import Shard
+from parcours.core.store import partition_of
+from parcours.core.stores.embedded import EmbeddedValkey
+from parcours.core.stores.redis import RedisStore
+from parcours.rules import compile_workspace, load_project
+from parcours.rules.compiler import compile_program
+from parcours.rules.program import check_program
+from parcours.rules.source import Document
+
+PARTITIONS = 8
+TARGETS = {"stream": 250_000, "mass_seconds_10m": 60, "peak_gib": 4, "bytes_per_enrollment": 48}
+MASS = {
+    "program": "mass", "name": "Mass", "category": "bench",
+    "entry": [{"segment": {"in_group": "everyone"}, "schedule": "once"}],
+    "nodes": {"later": {"type": "delay", "for": "3d", "next": "hello"},
+              "hello": {"type": "email", "template": "hello"}},
+}  # fmt: skip
+
+
+def stream_rate(store: RedisStore, contacts: int, count: int) -> dict[str, float]:
+    project = load_project([mix.EXAMPLES])
+    compiled = compile_workspace(project.programs)
+    programs = mix.triggered(compiled.programs.values())
+    versions = {(p.id, p.version): p for p in programs}
+    clock = VirtualClock(mix.START)
+
+    def new_shard(number: int) -> Shard:
+        return Shard(compiled.catalog, clock, timezone="Europe/Paris", partition=number)
+
+    parts = [
+        Partition(store, n, new_shard, lambda i, v: versions[(i, v)]) for n in range(PARTITIONS)
+    ]
+    for i in range(contacts):
+        contact = f"c{i}"
+        shard = parts[partition_of(contact, PARTITIONS)].shard
+        shard.upsert_contact(contact, {"email": f"{contact}@example.com"})
+    for part in parts:
+        for program in programs:
+            part.shard.deploy(program, activate=True)
+        part.commit(None)
+    events = mix.stream(contacts, count)
+    clock.set(events[-1].time)
+    raw: list[list[dict[str, Any]]] = [[] for _ in range(PARTITIONS)]
+    for e in events:
+        raw[partition_of(e.contact, PARTITIONS)].append(
+            {"contact": e.contact, "event": e.name, "timestamp": e.time, "properties": e.properties}
+        )
+    began = time.perf_counter()
+    for number, mine in enumerate(raw):
+        for first in range(0, len(mine), 1000):
+            store.append(number, mine[first : first + 1000])
+    appended = time.perf_counter()
+    for part in parts:
+        part.drain()
+    done = time.perf_counter()
+    taken = sum(p.shard.stats.events["accepted"] + p.shard.stats.events["late"] for p in parts)
+    assert taken == count, taken
+    return {
+        "stream_end_to_end": count / (done - began),
+        "stream_engine": count / (done - appended),
+        "stream_ingest": count / (appended - began),
+    }
+
+
+def mass(store: RedisStore, count: int) -> dict[str, float]:
+    catalog, clock = Catalog(), VirtualClock(mix.START)
+    check = check_program(Document("mass.yaml", MASS))
+    assert check.program is not None
+    program = compile_program(check.program, catalog)
+    part = Partition(store, 0, lambda n: Shard(catalog, clock, partition=n), lambda i, v: program)
+    for i in range(count):
+        part.shard.upsert_contact(f"m{i}", {"groups": ["everyone"]})
+    part.commit(None)
+    before = int(store.client.info("memory")["used_memory"])
+    began = time.perf_counter()
+    part.deploy(program, activate=True)
+    seconds = time.perf_counter() - began
+    after = store.client.info("memory")
+    enrolled = len(part.shard.enrollments)
+    assert enrolled == count, enrolled
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {
+        "mass_seconds": seconds,
+        "mass_rate": count / seconds,
+        "mass_seconds_10m": 10_000_000 / (count / seconds),
+        "bytes_per_enrollment": (int(after["used_memory"]) - before) / count,
+        "peak_gib": (rss + int(after["used_memory_peak"])) / 2**30,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--mass", type=int, default=200_000)
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    args = parser.parse_args()
+    figures: dict[str, float] = {}
+    runs = [lambda s: stream_rate(s, args.contacts, args.events), lambda s: mass(s, args.mass)]
+    for run in runs:  # each on a fresh server
+        server = EmbeddedValkey(Path(tempfile.mkdtemp(prefix="parcours-bench-")))
+        store = RedisStore(server.start())
+        try:
+            figures.update(run(store))
+        finally:
+            server.stop()
+    report(figures, args)
+
+
+def report(figures: dict[str, float], args: argparse.Namespace) -> None:
+    units = {
+        "stream_end_to_end": "events/s", "stream_engine": "events/s", "stream_ingest": "events/s",
+        "mass_seconds": "s", "mass_rate": "enrollments/s", "mass_seconds_10m": "s (extrapolated)",
+        "bytes_per_enrollment": "bytes", "peak_gib": "GiB",
+    }  # fmt: skip
+    target_of = {"stream_end_to_end": TARGETS["stream"], **TARGETS}
+    for metric, value in figures.items():
+        target = target_of.get(metric)
+        if args.json:
+            print(json.dumps({"metric": metric, "value": value, "unit": units[metric],
+                              "target": target, "pure_value": None}))  # fmt: skip
+        else:
+            beside = "" if target is None else f"   target {target:,}"
+            print(f"{metric:>22}: {value:>14,.2f} {units[metric]}{beside}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""One partition's shard kept in a store: read a batch, run it, commit it, all or nothing.
+
+The shard decides; this loop makes its decisions durable. Each :meth:`Partition.step` reads the
+input entries after the partition's cursor, ingests them, fires what is due up to the clock, and
+commits in one atomic write the records of the contacts the batch changed, the shard's record,
+the messages it decided and the new cursor. Program and contact operations commit the same way.
+A process that dies between two commits restarts from the last one and reads the same entries
+again: the result is the same, and no message is committed twice.
+
+After a failed commit the shard in memory is ahead of the store, so the partition refuses all
+work (:class:`~store.StoreError`) until it is rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import msgpack
+
+from .events import Event, Refused, parse_event
+from .outbox import ListOutbox
+from .program import CompiledProgram
+from .records import contact_record
+from .shard import Shard
+from .snapshot import Programs, restore, shard_record
+from .store import Commit, Store, StoreError
+
+#: events per step (one read, one commit)
+BATCH = 10_000
+
+
+def pack(value: Any) -> bytes:
+    packed: bytes = msgpack.packb(value, use_bin_type=True)
+    return packed
+
+
+def unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+class Partition:
+    """A shard and the store that keeps it.
+
+    Parameters:
+        store: where the partition lives.
+        partition: its number (the shard's too).
+        new_shard: builds an empty shard (catalog, clock, caps, time zone) for this partition.
+        programs: (program id, version) -> compiled program, to rebuild the deployed ones.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        partition: int,
+        new_shard: Callable[[int], Shard],
+        programs: Programs,
+    ) -> None:
+        self.store = store
+        self.partition = partition
+        self.shard = new_shard(partition)
+        self.shard.outbox = self._outbox = ListOutbox()
+        self.failure: StoreError | None = None
+        loaded = store.load(partition)
+        self.cursor = loaded.cursor
+        self.shard.deleted.update(loaded.suppressed)
+        if loaded.shard is not None:
+            contacts = (unpack(record) for record in loaded.contacts)
+            restore(self.shard, unpack(loaded.shard), contacts, programs, loaded.suppressed)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def step(self, count: int = BATCH, until: float | None = None) -> int:
+        """Take the next batch of input, fire what is due up to ``until`` (the clock's now by
+        default), and commit; return the number of events taken."""
+        self._check()
+        entries = self.store.read(self.partition, self.cursor, count)
+        events = [self._event(raw) for _, batch in entries for raw in batch]
+        if events:
+            self.shard.ingest(events)
+        self.shard.run_until(self.shard.clock.now() if until is None else until)
+        self.commit(entries[-1][0] if entries else None)
+        return len(events)
+
+    def _event(self, raw: Any) -> Event | Any:
+        """An :class:`Event`, which the router takes in C; what does not parse stays as it
+        came, for the shard to refuse and count by reason."""
+        try:
+            return parse_event(raw, self.shard.now) if isinstance(raw, Mapping) else raw
+        except Refused:
+            return raw
+
+    def drain(self, until: float | None = None) -> int:
+        """Step until the input stream is empty; return the events taken."""
+        taken = total = self.step(until=until)
+        while taken:
+            taken = self.step(until=until)
+            total += taken
+        return total
+
+    # -- operations -------------------------------------------------------------------------
+
+    def deploy(self, program: CompiledProgram, activate: bool = False) -> None:
+        self._operation(lambda: self.shard.deploy(program, activate))
+
+    def activate(self, program_id: str) -> None:
+        self._operation(lambda: self.shard.activate(program_id))
+
+    def pause(self, program_id: str) -> None:
+        self._operation(lambda: self.shard.pause(program_id))
+
+    def resume(self, program_id: str) -> None:
+        self._operation(lambda: self.shard.resume(program_id))
+
+    def stop(self, program_id: str) -> None:
+        self._operation(lambda: self.shard.stop(program_id))
+
+    def upsert_contact(self, contact: str, fields: Mapping[str, Any]) -> None:
+        self._operation(lambda: self.shard.upsert_contact(contact, fields))
+
+    def delete_contact(self, contact: str) -> None:
+        """Privacy deletion: every record of the contact goes, its messages leave the outbox,
+        and its id is suppressed so that a later event does not bring it back."""
+        self._operation(lambda: self.shard.delete_contact(contact))
+
+    def enroll(self, contact: str, program_id: str) -> bool:
+        result: list[bool] = []
+        self._operation(lambda: result.append(self.shard.enroll(contact, program_id)))
+        return result[0]
+
+    def _operation(self, run: Callable[[], object]) -> None:
+        self._check()
+        run()
+        self.commit(None)
+
+    # -- commit -----------------------------------------------------------------------------
+
+    def commit(self, cursor: str | None) -> None:
+        """Write what changed since the last commit (see the module's docstring)."""
+        shard = self.shard
+        ids = shard.contacts.ids
+        contacts: dict[str, bytes | None] = {}
+        for slot in shard.touched:
+            contact = ids[slot]
+            if contact is not None:
+                contacts[contact] = pack(contact_record(shard, slot))
+        for contact in shard.erased:
+            contacts[contact] = None
+        record = shard_record(shard)
+        outbox = list(self._outbox.entries)
+        batch = Commit(
+            pack(record), cursor, contacts, outbox, sorted(shard.erased), sorted(shard.lifted)
+        )
+        try:
+            self.store.commit(self.partition, batch)
+        except StoreError as error:
+            self.failure = error
+            raise
+        if cursor is not None:
+            self.cursor = cursor
+        shard.touched.clear()
+        shard.erased.clear()
+        shard.lifted.clear()
+        self._outbox.entries.clear()
+
+    def _check(self) -> None:
+        if self.failure is not None:
+            raise StoreError(
+                f"partition {self.partition} stopped after a failed commit ({self.failure}); "
+                "restart it to rebuild from the store"
+            )

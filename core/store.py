@@ -1,0 +1,93 @@
+"""Where a partition's state lives between batches: the store interface.
+
+A store keeps, per partition: an input stream of events (deduplicated by ``messageId`` when they
+enter), the shard's record, one record per contact, the outbox, and the contacts deleted for
+privacy. A partition's engine (:mod:`durable`) reads a batch after its cursor, runs it, then
+:meth:`Store.commit` writes in one atomic step the changed records, the messages the batch
+decided and the new cursor, which acknowledges the batch: a crash before it loses nothing (the
+batch is read again), a crash after it repeats nothing.
+
+Two implementations: :class:`stores.memory.MemoryStore` (tests, simulations) and
+:class:`stores.redis.RedisStore` (the system of record; key layout in docs/storage.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .outbox import OutboxEntry
+
+#: partitions of the contacts (fixed: actors own partitions, so their number can change)
+PARTITIONS = 256
+#: hashes per partition that hold its contacts' records (Instagram's bucketed small hashes)
+BUCKETS = 1024
+#: how long a messageId keeps a second copy of its event out (a day, and an hour of drift)
+DEDUP_SECONDS = 25 * 3600
+
+
+class StoreError(RuntimeError):
+    """The store refused or lost a write; the engine stops taking events until restarted."""
+
+
+def contact_hash(contact: str) -> int:
+    """A stable 64-bit hash of a contact id (the same in every process and release)."""
+    return int.from_bytes(hashlib.blake2b(contact.encode(), digest_size=8).digest(), "little")
+
+
+def partition_of(contact: str, partitions: int = PARTITIONS) -> int:
+    """The partition that owns ``contact``."""
+    return contact_hash(contact) % partitions
+
+
+def bucket_of(contact: str, buckets: int = BUCKETS) -> int:
+    """The hash, within its partition, that holds the contact's record (other bits than the
+    partition's, so a partition's contacts spread over all its buckets)."""
+    return (contact_hash(contact) >> 32) % buckets
+
+
+@dataclass
+class Commit:
+    """What one batch changed, written all together or not at all."""
+
+    shard: bytes  #: the shard's record, packed
+    cursor: str | None = None  #: the last input entry the batch took (None: no input)
+    contacts: dict[str, bytes | None] = field(default_factory=dict)  #: None: deleted
+    outbox: list[OutboxEntry] = field(default_factory=list)
+    #: ids deleted for privacy: their messages leave the outbox, their ids stay suppressed
+    suppress: list[str] = field(default_factory=list)
+    lift: list[str] = field(default_factory=list)  #: suppressed ids an upsert brought back
+
+
+@dataclass
+class Loaded:
+    """A partition as the store has it."""
+
+    shard: bytes | None  #: None: the partition never committed
+    cursor: str | None
+    contacts: list[bytes]
+    suppressed: set[str]
+
+
+class Store(Protocol):
+    def append(self, partition: int, events: Sequence[Mapping[str, Any]]) -> int:
+        """Add events to the partition's input stream; return how many were new (a
+        ``messageId`` seen in the last :data:`DEDUP_SECONDS` keeps its event out)."""
+
+    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, list[Any]]]:
+        """Input entries after the cursor ``after``: (entry id, events), oldest first, about
+        ``count`` events in all."""
+
+    def load(self, partition: int) -> Loaded: ...
+
+    def commit(self, partition: int, commit: Commit) -> None:
+        """Write a batch's changes atomically.
+
+        Raises:
+            StoreError: nothing was written.
+        """
+
+    def outbox(self, partition: int) -> list[OutboxEntry]:
+        """The partition's committed messages, oldest first."""

@@ -1,0 +1,1 @@
+"""Implementations of :class:`parcours.core.store.Store`."""

@@ -1,0 +1,89 @@
+"""A store in memory, with the Redis store's semantics (tests, simulations, one-off runs)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..clock import Clock, SystemClock
+from ..outbox import OutboxEntry
+from ..store import DEDUP_SECONDS, Commit, Loaded, StoreError
+
+
+class _Partition:
+    def __init__(self) -> None:
+        self.stream: list[tuple[int, list[Any]]] = []
+        self.next_entry = 1
+        self.shard: bytes | None = None
+        self.cursor: str | None = None
+        self.contacts: dict[str, bytes] = {}
+        self.outbox: list[OutboxEntry] = []
+        self.suppressed: set[str] = set()
+        self.seen: dict[str, float] = {}  #: messageId -> when it stops keeping copies out
+
+
+class MemoryStore:
+    """Every partition in dicts. ``refuse_writes`` makes commits fail, as a full Redis does."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self.partitions: dict[int, _Partition] = {}
+        self.refuse_writes = False
+
+    def _of(self, partition: int) -> _Partition:
+        found = self.partitions.get(partition)
+        if found is None:
+            found = self.partitions[partition] = _Partition()
+        return found
+
+    def append(self, partition: int, events: Sequence[Mapping[str, Any]]) -> int:
+        part, now = self._of(partition), self.clock.now()
+        fresh = []
+        for event in events:
+            message_id = event.get("messageId")
+            if isinstance(message_id, str):
+                if part.seen.get(message_id, 0.0) > now:
+                    continue
+                part.seen[message_id] = now + DEDUP_SECONDS
+            fresh.append(copy.deepcopy(dict(event)))
+        if fresh:
+            part.stream.append((part.next_entry, fresh))
+            part.next_entry += 1
+        return len(fresh)
+
+    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, list[Any]]]:
+        floor = 0 if after is None else int(after)
+        taken: list[tuple[str, list[Any]]] = []
+        total = 0
+        for entry, events in self._of(partition).stream:
+            if entry > floor and total < count:
+                taken.append((str(entry), copy.deepcopy(events)))
+                total += len(events)
+        return taken
+
+    def load(self, partition: int) -> Loaded:
+        part = self._of(partition)
+        return Loaded(part.shard, part.cursor, list(part.contacts.values()), set(part.suppressed))
+
+    def commit(self, partition: int, commit: Commit) -> None:
+        if self.refuse_writes:
+            raise StoreError("the store refuses writes (out of memory)")
+        part = self._of(partition)
+        part.shard = commit.shard
+        for contact, record in commit.contacts.items():
+            if record is None:
+                part.contacts.pop(contact, None)
+            else:
+                part.contacts[contact] = record
+        part.suppressed.update(commit.suppress)
+        part.suppressed.difference_update(commit.lift)
+        erased = set(commit.suppress)
+        part.outbox = [e for e in [*part.outbox, *commit.outbox] if e.contact not in erased]
+        if commit.cursor is not None:
+            part.cursor = commit.cursor
+            acknowledged = int(commit.cursor)
+            part.stream = [(n, events) for n, events in part.stream if n > acknowledged]
+
+    def outbox(self, partition: int) -> list[OutboxEntry]:
+        return list(self._of(partition).outbox)

@@ -1,0 +1,198 @@
+"""The store in Redis (or Valkey): the system of record. Key layout: docs/storage.md.
+
+Every key of a partition carries the hash tag ``{N}``, so one Redis or a Redis Cluster hold the
+same layout and a commit (one MULTI/EXEC) never spans two cluster slots.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+import msgpack
+import redis
+
+from ..outbox import OutboxEntry
+from ..store import BUCKETS, DEDUP_SECONDS, Commit, Loaded, StoreError, bucket_of
+
+#: the oldest server that has what the layout uses (XTRIM MINID, SET NX EX, streams)
+MINIMUM_VERSION = (6, 2)
+#: input entries read per round trip
+READ_ENTRIES = 8
+
+#: Add events to the input stream, each with a messageId only if that id is new. KEYS[1] the
+#: stream, KEYS[2..] the messageId keys; ARGV[1] their lifetime, then per event its messageId
+#: key's position in KEYS (0: none) and its msgpack bytes. The kept events become one entry.
+APPEND = """
+local kept = {}
+for i = 2, #ARGV, 2 do
+  local key = tonumber(ARGV[i])
+  if key == 0 or redis.call('SET', KEYS[key], '1', 'NX', 'EX', ARGV[1]) then
+    kept[#kept + 1] = ARGV[i + 1]
+  end
+end
+if #kept > 0 then
+  redis.call('XADD', KEYS[1], '*', 'n', #kept, 'e', table.concat(kept))
+end
+return #kept
+"""
+
+
+def _pack(value: Any) -> bytes:
+    packed: bytes = msgpack.packb(value, use_bin_type=True)
+    return packed
+
+
+def server_version(client: redis.Redis) -> tuple[int, ...]:
+    info = client.info("server")
+    text = str(info.get("valkey_version") or info.get("redis_version") or "0")
+    return tuple(int(part) for part in text.split(".")[:2])
+
+
+class RedisStore:
+    """Partitions in a Redis or Valkey server (``client`` from redis-py, bytes replies)."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "pc") -> None:
+        self.client = client
+        self.prefix = prefix
+        try:
+            version = server_version(client)
+        except redis.RedisError as error:
+            raise StoreError(f"cannot reach the Redis server: {error}") from error
+        if version < MINIMUM_VERSION:
+            wanted = ".".join(map(str, MINIMUM_VERSION))
+            raise StoreError(
+                f"the Redis server is version {'.'.join(map(str, version))}; parcours needs "
+                f"{wanted} or later (streams trimmed by id)"
+            )
+        self._append = client.register_script(APPEND)
+
+    def key(self, partition: int, name: str) -> str:
+        return f"{self.prefix}:{{{partition}}}:{name}"
+
+    # -- input ------------------------------------------------------------------------------
+
+    def append(self, partition: int, events: Sequence[Mapping[str, Any]]) -> int:
+        keys = [self.key(partition, "in")]
+        args: list[Any] = [DEDUP_SECONDS]
+        for event in events:
+            message_id = event.get("messageId")
+            if isinstance(message_id, str):
+                keys.append(self.key(partition, f"id:{message_id}"))
+                args.append(len(keys))
+            else:
+                args.append(0)
+            args.append(_pack(dict(event)))
+        return int(self._call(lambda: self._append(keys=keys, args=args)))
+
+    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, list[Any]]]:
+        stream = self.key(partition, "in")
+        start = "-" if after is None else f"({after}"
+        taken: list[tuple[str, list[Any]]] = []
+        total = 0
+        while total < count:
+            wanted = min(READ_ENTRIES, count - total)  # entries hold one event or thousands
+            entries = self._call(partial(self.client.xrange, stream, start, "+", wanted))
+            if not entries:
+                break
+            for entry, fields in entries:
+                unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+                unpacker.feed(fields[b"e"])
+                events = list(unpacker)
+                taken.append((entry.decode(), events))
+                total += len(events)
+            start = f"({taken[-1][0]}"
+        return taken
+
+    # -- state ------------------------------------------------------------------------------
+
+    def load(self, partition: int) -> Loaded:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.get(self.key(partition, "shard"))
+        pipe.get(self.key(partition, "cursor"))
+        pipe.smembers(self.key(partition, "suppressed"))
+        for bucket in range(BUCKETS):
+            pipe.hvals(self.key(partition, f"c:{bucket}"))
+        shard, cursor, suppressed, *buckets = self._call(pipe.execute)
+        return Loaded(
+            shard,
+            None if cursor is None else cursor.decode(),
+            [record for bucket in buckets for record in bucket],
+            {contact.decode() for contact in suppressed},
+        )
+
+    def commit(self, partition: int, commit: Commit) -> None:
+        erased = self._outbox_of(partition, set(commit.suppress)) if commit.suppress else []
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self.key(partition, "shard"), commit.shard)
+        written: dict[int, dict[str, bytes]] = defaultdict(dict)
+        removed: dict[int, list[str]] = defaultdict(list)
+        for contact, record in commit.contacts.items():
+            if record is None:
+                removed[bucket_of(contact)].append(contact)
+            else:
+                written[bucket_of(contact)][contact] = record
+        for bucket, records in written.items():
+            pipe.hset(self.key(partition, f"c:{bucket}"), mapping=records)  # type: ignore[arg-type]
+        for bucket, contacts in removed.items():
+            pipe.hdel(self.key(partition, f"c:{bucket}"), *contacts)
+        for entry in commit.outbox:
+            if entry.contact not in commit.suppress:
+                fields = {"c": entry.contact, "m": _pack([*entry[:-1], dict(entry.options)])}
+                pipe.xadd(self.key(partition, f"out:{entry.channel}"), fields)  # type: ignore[arg-type]
+        for stream, entry_id in erased:
+            pipe.xdel(stream, entry_id)
+        if commit.suppress:
+            pipe.sadd(self.key(partition, "suppressed"), *commit.suppress)
+        if commit.lift:
+            pipe.srem(self.key(partition, "suppressed"), *commit.lift)
+        if commit.cursor is not None:
+            pipe.set(self.key(partition, "cursor"), commit.cursor)
+            pipe.xtrim(self.key(partition, "in"), minid=_after(commit.cursor))
+        self._call(pipe.execute)
+
+    def outbox(self, partition: int) -> list[OutboxEntry]:
+        found: list[tuple[tuple[int, int], OutboxEntry]] = []
+        for stream in self._outbox_streams(partition):
+            for entry_id, fields in self._call(partial(self.client.xrange, stream)):
+                *head, options = msgpack.unpackb(fields[b"m"], raw=False)
+                found.append((_order(entry_id), OutboxEntry._make([*head, options])))
+        return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
+
+    def _outbox_streams(self, partition: int) -> list[bytes]:
+        pattern = self.key(partition, "out:*")
+        return sorted(self._call(lambda: list(self.client.scan_iter(match=pattern))))
+
+    def _outbox_of(self, partition: int, contacts: set[str]) -> list[tuple[bytes, bytes]]:
+        """(stream, entry id) of the outbox entries of ``contacts`` (privacy deletion)."""
+        wanted = {contact.encode() for contact in contacts}
+        found = []
+        for stream in self._outbox_streams(partition):
+            for entry_id, fields in self._call(partial(self.client.xrange, stream)):
+                if fields[b"c"] in wanted:
+                    found.append((stream, entry_id))
+        return found
+
+    def _call(self, run: Any) -> Any:
+        try:
+            return run()
+        except redis.RedisError as error:
+            if "maxmemory" in str(error) or str(error).startswith("OOM"):
+                raise StoreError(
+                    "the Redis server is out of memory (maxmemory) and refuses writes: nothing "
+                    "of this batch was written; raise maxmemory, then restart the engine"
+                ) from error
+            raise StoreError(f"the Redis server refused or failed: {error}") from error
+
+
+def _order(entry_id: bytes) -> tuple[int, int]:
+    millis, sequence = entry_id.split(b"-")
+    return int(millis), int(sequence)
+
+
+def _after(entry_id: str) -> str:
+    """The smallest stream id above ``entry_id`` (XTRIM MINID keeps ids at or above it)."""
+    millis, sequence = entry_id.split("-")
+    return f"{millis}-{int(sequence) + 1}"

@@ -1,0 +1,185 @@
+"""Durable state: a partition rebuilt from its store at any point carries on as if nothing
+happened (random programs and streams, and the examples' workspace)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from durable_support import Harness, as_raw, messages, standing
+from engine_support import DAY, START, compiled
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_engine_properties import CONTACTS, programs, run, streams
+
+from parcours.core.catalog import Catalog
+from parcours.core.clock import VirtualClock
+from parcours.core.durable import Partition, pack
+from parcours.core.events import Event
+from parcours.core.records import RecordError
+from parcours.core.store import Commit, Store, StoreError
+from parcours.core.stores.memory import MemoryStore
+
+PROFILES = {
+    contact: {
+        "email": f"{contact}@x.org",
+        "phone": "+3360000000",
+        "city": "Paris" if index % 2 else "Lyon",
+        "do_not_mail": index == 5,
+    }
+    for index, contact in enumerate(CONTACTS)
+}
+
+
+def durable_run(
+    store: Store, program: dict[str, Any], events: list[Event], cuts: list[int], crashes: int
+) -> Partition:
+    """The workload of ``test_engine_properties.run`` through a partition that dies and is
+    rebuilt: before some batches (after their commit) or in the middle of them (before)."""
+    rng = random.Random(crashes)
+    catalog, clock = Catalog(), VirtualClock(START)
+    program_ = compiled(program, catalog)
+    harness = Harness(store, catalog, [program_], clock)
+    part = harness.partition()
+    part.deploy(program_, activate=True)
+    for contact in CONTACTS:
+        part.upsert_contact(contact, PROFILES[contact])
+    begin = 0
+    for cut in [*sorted(set(cuts)), len(events)]:
+        batch = events[begin:cut]
+        begin = cut
+        if not batch:
+            continue
+        clock.set(max(clock.now(), batch[-1].time))
+        store.append(0, [as_raw(e) for e in batch])
+        if rng.random() < 0.5:  # dies while running the batch: nothing of it was committed
+            doomed = harness.partition()
+            doomed.shard.ingest(doomed.store.read(0, doomed.cursor, 10**6)[0][1])
+        if rng.random() < 0.7:
+            part = harness.partition()
+        part.drain()
+    clock.set(START + 12 * DAY)
+    part = harness.partition()
+    part.step()
+    return part
+
+
+CASES = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@CASES
+@given(programs(), streams(), st.lists(st.integers(0, 40), max_size=6), st.integers(0, 99))
+def test_a_rebuilt_partition_carries_on_as_if_nothing_happened(
+    new_store: Callable[[], Store],
+    program: dict[str, Any],
+    events: list[Event],
+    cuts: list[int],
+    crashes: int,
+) -> None:
+    expected = run(program, events, cuts)
+    store = new_store()
+    part = durable_run(store, program, events, cuts, crashes)
+    assert messages(store.outbox(0)) == messages(expected.outbox.entries)  # type: ignore[attr-defined]
+    keys = [entry.key for entry in store.outbox(0)]
+    assert len(keys) == len(set(keys)), "an outbox key was committed twice"
+    assert standing(part.shard) == standing(expected)
+    assert part.shard.stats == expected.stats
+    assert part.shard.node_counts() == expected.node_counts()
+
+
+def test_a_failed_commit_stops_the_partition_and_loses_nothing() -> None:
+    catalog, clock = Catalog(), VirtualClock(START)
+    welcome = compiled(
+        {
+            "program": "welcome", "name": "W", "category": "t", "entry": [{"on": "signed_up"}],
+            "nodes": {"hello": {"type": "email", "template": "t", "next": "later"},
+                      "later": {"type": "delay", "for": "1d", "next": "bye"},
+                      "bye": {"type": "email", "template": "t2"}},
+        },
+        catalog,
+    )  # fmt: skip
+    store = MemoryStore()
+    harness = Harness(store, catalog, [welcome], clock)
+    part = harness.partition()
+    part.deploy(welcome, activate=True)
+    for contact in ("ann", "bob"):
+        part.upsert_contact(contact, {"email": f"{contact}@x.org"})
+    store.append(0, [{"contact": "ann", "event": "signed_up", "timestamp": START}])
+    part.drain()
+    store.append(0, [{"contact": "bob", "event": "signed_up", "timestamp": START + 60}])
+    store.refuse_writes = True
+    clock.set(START + 60)
+    with pytest.raises(StoreError, match="refuses writes"):
+        part.step()
+    with pytest.raises(StoreError, match="partition 0 stopped after a failed commit"):
+        part.step()
+    store.refuse_writes = False
+    clock.set(START + 2 * DAY)
+    part = harness.partition()  # the restart reads bob's event again
+    part.drain()
+    sent = sorted((e.contact, e.node) for e in store.outbox(0))
+    assert sent == [("ann", "bye"), ("ann", "hello"), ("bob", "bye"), ("bob", "hello")]
+
+
+def test_deletion_removes_the_contact_everywhere_and_suppresses_it(store: Store) -> None:
+    catalog, clock = Catalog(), VirtualClock(START)
+    program = compiled(
+        {
+            "program": "p", "name": "P", "category": "t", "entry": [{"on": "signed_up"}],
+            "nodes": {"hello": {"type": "email", "template": "t", "next": "later"},
+                      "later": {"type": "delay", "for": "1d", "next": "bye"},
+                      "bye": {"type": "email", "template": "t2"}},
+        },
+        catalog,
+    )  # fmt: skip
+    harness = Harness(store, catalog, [program], clock)
+    part = harness.partition()
+    part.deploy(program, activate=True)
+    part.upsert_contact("eve", {"email": "eve@x.org"})
+    part.upsert_contact("sam", {"email": "sam@x.org"})
+    store.append(
+        0, [{"contact": c, "event": "signed_up", "timestamp": START} for c in ("eve", "sam")]
+    )
+    part.drain()
+    part.delete_contact("eve")
+    loaded = store.load(0)
+    assert all(b"eve" not in record for record in loaded.contacts)
+    assert [e.contact for e in store.outbox(0)] == ["sam"]
+    assert loaded.suppressed == {"eve"}
+    store.append(0, [{"contact": "eve", "event": "signed_up", "timestamp": START + 5}])
+    clock.set(START + 2 * DAY)
+    part = harness.partition()
+    part.drain()
+    assert part.shard.contacts.slot("eve") is None
+    assert part.shard.stats.events["refused:deleted_contact"] == 1
+    assert sorted(e.node for e in store.outbox(0)) == ["bye", "hello"]
+    part.upsert_contact("eve", {"email": "eve@y.org"})  # an explicit upsert lifts it
+    assert store.load(0).suppressed == set()
+    store.append(0, [{"contact": "eve", "event": "signed_up", "timestamp": START + 2 * DAY}])
+    harness.partition().drain()
+    assert sorted(e.contact for e in store.outbox(0) if e.node == "hello") == ["eve", "sam"]
+
+
+def test_a_message_id_enters_the_stream_once() -> None:
+    store = MemoryStore(VirtualClock(START))
+    event = {"contact": "ann", "event": "x", "messageId": "m-1"}
+    assert store.append(3, [event, {"contact": "ann", "event": "y"}]) == 2
+    assert store.append(3, [event]) == 0
+    assert [len(events) for _, events in store.read(3, None, 100)] == [2]
+
+
+def test_a_malformed_record_is_named_and_the_store_is_untouched(store: Store) -> None:
+    catalog, clock = Catalog(), VirtualClock(START)
+    harness = Harness(store, catalog, [], clock)
+    part = harness.partition()
+    part.upsert_contact("ann", {"city": "Lyon"})
+    store.commit(0, Commit(store.load(0).shard or b"", None, {"bob": pack(["bob", {}, 7])}))
+    with pytest.raises(RecordError, match="contact 'bob' is malformed"):
+        harness.partition()
+    assert len(store.load(0).contacts) == 2

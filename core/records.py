@@ -112,7 +112,7 @@ def _history(shard: Shard, slot: int) -> list[Any]:
                 ],
             ]
         )
-    return kept
+    return sorted(kept, key=lambda pair: pair[0])  # the same record whatever came first
 
 
 def _restore_history(shard: Shard, slot: int, kept: list[Any], statuses: list[Any]) -> None:

@@ -187,10 +187,8 @@ class Shard:
 
     def upsert_contact(self, contact: str, fields: Mapping[str, Any]) -> None:
         """Create or update a contact (an explicit upsert also lifts a deletion)."""
-        if contact in self.deleted:
-            self.deleted.discard(contact)
-            self.erased.discard(contact)
-            self.lifted.add(contact)
+        if contact in self.deleted:  # the store lifts its suppression at the next commit
+            self.deleted.discard(contact), self.erased.discard(contact), self.lifted.add(contact)
         slot, created = self.contacts.ensure(contact)
         self.touched.add(slot)
         changed, joined = self.contacts.update(slot, fields)

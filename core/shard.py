@@ -73,10 +73,8 @@ class Shard:
         self.timezone = zone(timezone)
         self.contacts = Contacts(catalog)
         self.history = History(catalog)
-        #: contact slots changed since the last durable commit, and contacts deleted since
-        self.touched: set[int] = set()
-        self.erased: set[str] = set()
-        self.lifted: set[str] = set()  #: deleted contacts an upsert brought back since
+        #: since the last durable commit: contact slots changed, ids deleted, ids upserted back
+        self.touched, self.erased, self.lifted = set[int](), set[str](), set[str]()
         self.enrollments = Enrollments(self.touched)
         #: enrollment slots waiting for a moment (whole seconds: due times are rounded up)
         self.timers = TimerWheel(math.floor(clock.now()))
@@ -188,7 +186,9 @@ class Shard:
     def upsert_contact(self, contact: str, fields: Mapping[str, Any]) -> None:
         """Create or update a contact (an explicit upsert also lifts a deletion)."""
         if contact in self.deleted:  # the store lifts its suppression at the next commit
-            self.deleted.discard(contact), self.erased.discard(contact), self.lifted.add(contact)
+            self.deleted.discard(contact)
+            self.erased.discard(contact)
+            self.lifted.add(contact)
         slot, created = self.contacts.ensure(contact)
         self.touched.add(slot)
         changed, joined = self.contacts.update(slot, fields)

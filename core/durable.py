@@ -66,7 +66,7 @@ class Partition:
         self.shard.deleted.update(loaded.suppressed)
         if loaded.shard is not None:
             contacts = (unpack(record) for record in loaded.contacts)
-            restore(self.shard, unpack(loaded.shard), contacts, programs, loaded.suppressed)
+            restore(self.shard, unpack(loaded.shard), contacts, programs)
 
     # -- the loop ---------------------------------------------------------------------------
 

@@ -45,10 +45,8 @@ def restore(
     record: dict[str, Any],
     contacts: Iterable[Record],
     programs: Programs,
-    deleted: Iterable[str] = (),
 ) -> None:
-    """Rebuild a new, empty shard from its record, its contacts' records and the ids deleted
-    for privacy.
+    """Rebuild a new, empty shard from its record and its contacts' records.
 
     Raises:
         RecordError: a record that does not fit (a program version the caller cannot give,
@@ -66,7 +64,6 @@ def restore(
     for contact in contacts:
         restore_contact(shard, contact)
     shard.enrollments.settle(int(record["top"]))
-    shard.deleted.update(deleted)
     _restore_stats(shard.stats, record["stats"])
     shard.touched.clear()
     shard.erased.clear()

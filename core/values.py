@@ -66,8 +66,10 @@ def is_missing(value: Value) -> bool:
 
 def compare(cmp: Cmp, value: Value, operand: Operand, moment: Moment) -> bool:
     """Return whether ``value`` (a contact field or event property) satisfies ``cmp operand``."""
-    if cmp is Cmp.EQ and type(value) is str and type(operand) is str:
-        return value == operand  # the commonest test of all, {form: newsletter}, without detours
+    if cmp is Cmp.EQ and type(value) is str and type(operand) is str and value:
+        # the commonest test of all, {form: newsletter}, without detours; "" is missing, and
+        # takes the rule below as it does in the compiled columns
+        return value == operand
     if cmp is Cmp.EXISTS:
         return not is_missing(value)
     if cmp is Cmp.MISSING:

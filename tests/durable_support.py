@@ -35,10 +35,9 @@ class Harness:
     ) -> None:
         self.store, self.catalog, self.clock = store, catalog, clock
         self.versions = {(p.id, p.version): p for p in programs}
-        self.timezone = "UTC"
 
     def new_shard(self, partition: int) -> Shard:
-        return Shard(self.catalog, self.clock, timezone=self.timezone, partition=partition)
+        return Shard(self.catalog, self.clock, partition=partition)
 
     def partition(self, number: int = 0) -> Partition:
         return Partition(self.store, number, self.new_shard, lambda i, v: self.versions[(i, v)])

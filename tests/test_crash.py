@@ -81,10 +81,23 @@ def check_against_ledger(store: RedisStore) -> None:
         assert rebuilt.shard.node_counts() == shard.node_counts()
 
 
-def test_the_engine_killed_at_random_points_loses_and_repeats_nothing(tmp_path: Path) -> None:
-    server = EmbeddedValkey(tmp_path / "data")
+def filled_server(folder: Path) -> tuple[EmbeddedValkey, RedisStore]:
+    """An embedded Valkey in ``folder`` whose input streams hold the whole workload."""
+    server = EmbeddedValkey(folder)
     store = RedisStore(server.start())
     fill(store)
+    return server, store
+
+
+def run_to_the_end(server: EmbeddedValkey, store: RedisStore) -> None:
+    """A last engine process, left to finish; then the store must match the ledger."""
+    worker = start_worker(server.socket)
+    assert worker.wait(timeout=240) == 0
+    check_against_ledger(store)
+
+
+def test_the_engine_killed_at_random_points_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    server, store = filled_server(tmp_path / "data")
     rng = random.Random(3)
     killed = 0
     try:
@@ -97,17 +110,13 @@ def test_the_engine_killed_at_random_points_loses_and_repeats_nothing(tmp_path: 
                 killed += 1
             worker.wait()
         assert killed >= 3, "the workload ended before most kills: make it longer"
-        worker = start_worker(server.socket)
-        assert worker.wait(timeout=240) == 0
-        check_against_ledger(store)
+        run_to_the_end(server, store)
     finally:
         server.stop()
 
 
 def test_the_server_killed_and_restarted_loses_nothing(tmp_path: Path) -> None:
-    server = EmbeddedValkey(tmp_path / "data")
-    store = RedisStore(server.start())
-    fill(store)
+    server, store = filled_server(tmp_path / "data")
     worker = start_worker(server.socket)
     try:
         worker.wait(timeout=0.2)
@@ -118,27 +127,21 @@ def test_the_server_killed_and_restarted_loses_nothing(tmp_path: Path) -> None:
     server = EmbeddedValkey(tmp_path / "data")  # the append-only file brings everything back
     store = RedisStore(server.start())
     try:
-        worker = start_worker(server.socket)
-        assert worker.wait(timeout=240) == 0
-        check_against_ledger(store)
+        run_to_the_end(server, store)
     finally:
         server.stop()
 
 
 def test_a_full_server_stops_the_engine_with_a_clear_error(tmp_path: Path) -> None:
-    server = EmbeddedValkey(tmp_path / "data")
-    client = server.start()
-    store = RedisStore(client)
-    fill(store)
+    server, store = filled_server(tmp_path / "data")
+    client = store.client
     try:
         used = int(client.info("memory")["used_memory"])
         client.config_set("maxmemory", used)  # full: every write is refused
         with pytest.raises(StoreError, match="out of memory"):
             run(store)
         client.config_set("maxmemory", 0)
-        worker = start_worker(server.socket)
-        assert worker.wait(timeout=240) == 0
-        check_against_ledger(store)
+        run_to_the_end(server, store)
     finally:
         server.stop()
 

@@ -96,23 +96,29 @@ def test_a_rebuilt_partition_carries_on_as_if_nothing_happened(
     assert part.shard.node_counts() == expected.node_counts()
 
 
-def test_a_failed_commit_stops_the_partition_and_loses_nothing() -> None:
+TWO_MAILS = {
+    "program": "welcome", "name": "W", "category": "t", "entry": [{"on": "signed_up"}],
+    "nodes": {"hello": {"type": "email", "template": "t", "next": "later"},
+              "later": {"type": "delay", "for": "1d", "next": "bye"},
+              "bye": {"type": "email", "template": "t2"}},
+}  # fmt: skip
+
+
+def two_mails(store: Store, *contacts: str) -> tuple[Harness, Partition, VirtualClock]:
+    """A partition running TWO_MAILS (hello, a day, bye), with ``contacts`` added."""
     catalog, clock = Catalog(), VirtualClock(START)
-    welcome = compiled(
-        {
-            "program": "welcome", "name": "W", "category": "t", "entry": [{"on": "signed_up"}],
-            "nodes": {"hello": {"type": "email", "template": "t", "next": "later"},
-                      "later": {"type": "delay", "for": "1d", "next": "bye"},
-                      "bye": {"type": "email", "template": "t2"}},
-        },
-        catalog,
-    )  # fmt: skip
-    store = MemoryStore()
-    harness = Harness(store, catalog, [welcome], clock)
+    program = compiled(TWO_MAILS, catalog)
+    harness = Harness(store, catalog, [program], clock)
     part = harness.partition()
-    part.deploy(welcome, activate=True)
-    for contact in ("ann", "bob"):
+    part.deploy(program, activate=True)
+    for contact in contacts:
         part.upsert_contact(contact, {"email": f"{contact}@x.org"})
+    return harness, part, clock
+
+
+def test_a_failed_commit_stops_the_partition_and_loses_nothing() -> None:
+    store = MemoryStore()
+    harness, part, clock = two_mails(store, "ann", "bob")
     store.append(0, [{"contact": "ann", "event": "signed_up", "timestamp": START}])
     part.drain()
     store.append(0, [{"contact": "bob", "event": "signed_up", "timestamp": START + 60}])
@@ -131,21 +137,7 @@ def test_a_failed_commit_stops_the_partition_and_loses_nothing() -> None:
 
 
 def test_deletion_removes_the_contact_everywhere_and_suppresses_it(store: Store) -> None:
-    catalog, clock = Catalog(), VirtualClock(START)
-    program = compiled(
-        {
-            "program": "p", "name": "P", "category": "t", "entry": [{"on": "signed_up"}],
-            "nodes": {"hello": {"type": "email", "template": "t", "next": "later"},
-                      "later": {"type": "delay", "for": "1d", "next": "bye"},
-                      "bye": {"type": "email", "template": "t2"}},
-        },
-        catalog,
-    )  # fmt: skip
-    harness = Harness(store, catalog, [program], clock)
-    part = harness.partition()
-    part.deploy(program, activate=True)
-    part.upsert_contact("eve", {"email": "eve@x.org"})
-    part.upsert_contact("sam", {"email": "sam@x.org"})
+    harness, part, clock = two_mails(store, "eve", "sam")
     store.append(
         0, [{"contact": c, "event": "signed_up", "timestamp": START} for c in ("eve", "sam")]
     )

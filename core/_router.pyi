@@ -1,8 +1,9 @@
 """Type stub of the compiled router (the pure twin, core/router.py, has the same interface)."""
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from .batch import EventBatch
 from .router import Scanned
 from .routing import Gate
 
@@ -17,7 +18,7 @@ class Router:
     ) -> None: ...
     def scan(
         self,
-        events: Sequence[Any],
+        batch: EventBatch,
         start: int,
         now: float,
         until: float,

@@ -13,12 +13,13 @@ work (:class:`~store.StoreError`) until it is rebuilt from the store.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgpack
 
-from .events import Event, Refused, parse_event
+from .batch import EventBatch
 from .outbox import ListOutbox
 from .program import CompiledProgram
 from .records import contact_record
@@ -26,6 +27,7 @@ from .shard import Shard
 from .snapshot import Programs, restore, shard_record
 from .store import Commit, Store, StoreError
 
+LOG = logging.getLogger(__name__)
 #: events per step (one read, one commit)
 BATCH = 10_000
 
@@ -75,28 +77,33 @@ class Partition:
         default), and commit; return the number of events taken."""
         self._check()
         entries = self.store.read(self.partition, self.cursor, count)
-        events = [self._event(raw) for _, batch in entries for raw in batch]
-        if events:
-            self.shard.ingest(events)
+        taken = 0
+        for entry, packed in entries:
+            batch = self._batch(entry, packed)
+            self.shard.ingest(batch)
+            taken += len(batch)
         self.shard.run_until(self.shard.clock.now() if until is None else until)
         self.commit(entries[-1][0] if entries else None)
-        return len(events)
+        return taken
 
-    def _event(self, raw: Any) -> Event | Any:
-        """An :class:`Event`, which the router takes in C; what does not parse stays as it
-        came, for the shard to refuse and count by reason."""
+    def _batch(self, entry: str, packed: bytes) -> EventBatch:
+        """The entry's events; an entry that is not a batch (written by something else than
+        parcours) is skipped, counted as ``refused:malformed_entry`` and logged by its id."""
         try:
-            return parse_event(raw, self.shard.now) if isinstance(raw, Mapping) else raw
-        except Refused:
-            return raw
+            return EventBatch.unpack(packed)
+        except ValueError as error:
+            self.shard.stats.events["refused:malformed_entry"] += 1
+            LOG.error("partition %d skips input entry %s: %s", self.partition, entry, error)
+            return EventBatch.of(())
 
     def drain(self, until: float | None = None) -> int:
         """Step until the input stream is empty; return the events taken."""
-        taken = total = self.step(until=until)
-        while taken:
-            taken = self.step(until=until)
-            total += taken
-        return total
+        total = 0
+        while True:
+            before = self.cursor
+            total += self.step(until=until)
+            if self.cursor == before:
+                return total
 
     # -- operations -------------------------------------------------------------------------
 

@@ -1,21 +1,25 @@
 """The event router, pure Python: the twin of ``_router.pyx``, same interface.
 
-``scan`` walks a batch of events from ``start`` and takes every event that can change nothing
-but the clock: a known contact, an event no program reads back, whose every gate (see
-:mod:`routing`) is shut, stamped before anything falls due. It stops at the first event that
-needs the engine's full path (or is refused there) and returns its index; the shard runs that
-one event, then scans on.
+``scan`` walks a batch of events (:class:`~batch.EventBatch`, in columns) from ``start`` and
+takes every event that can change nothing but the clock: a known contact, an event no program
+reads back, whose every gate (see :mod:`routing`) is shut, stamped before anything falls due.
+It stops at the first event that needs the engine's full path (or is refused there) and
+returns its index; the shard runs that one event, then scans on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from .batch import EventBatch
 from .bytecode import NONE
-from .events import LATE_LIMIT, Event
+from .events import LATE_LIMIT
 from .pairs import NO_SLOT
 from .routing import FEEDBACK, Gate, passes
+
+#: what the router does with an event of a given name (its plan, per name of a batch)
+INERT, FULL = "inert", "full"
 
 
 class Scanned:
@@ -48,10 +52,13 @@ class Router:
     ) -> None:
         self._ids, self._table, self._contacts = event_ids, table, contacts
         self._live, self._past = live, past
+        #: the plan of the last batch's names (a batch is scanned once per full-path event)
+        self._names: list[str] | None = None
+        self._steps: list[str | tuple[Gate, ...]] = []
 
     def scan(
         self,
-        events: Sequence[Any],
+        batch: EventBatch,
         start: int,
         now: float,
         until: float,
@@ -62,20 +69,27 @@ class Router:
         """Take events from ``start`` while they need nothing. ``until``: the next moment
         something falls due; ``horizon``: the latest time an event may carry."""
         accepted = late = 0
+        plan = self._plan_of(batch.names)
+        contacts, times, codes = batch.contacts, batch.times, batch.codes
+        properties, message_ids = batch.properties, batch.message_ids
         index = start
-        for index in range(start, len(events)):
-            event = events[index]
-            if type(event) is not Event or (deleted and event.contact in deleted):
+        for index in range(start, len(batch)):
+            contact, time, message_id = contacts[index], times[index], message_ids[index]
+            if deleted and contact in deleted:
                 break
-            time, message_id = event.time, event.message_id
             if time > horizon or (time > now and time >= until):
                 break
             if message_id is not None and message_id in seen:
                 break
-            slot = self._contacts.get(event.contact)
+            slot = self._contacts.get(contact)
             is_late = time < now - LATE_LIMIT
             moment = max(now, time)
-            if slot is None or not self._inert(event, slot, moment, is_late):
+            step = plan[codes[index]]
+            if slot is None or step is FULL:
+                break
+            if isinstance(step, tuple) and not self._shut_all(
+                step, properties[index], slot, moment, is_late
+            ):
                 break
             now = moment
             if is_late:
@@ -85,25 +99,32 @@ class Router:
             if message_id is not None:
                 seen[message_id] = now
         else:
-            index = len(events)
+            index = len(batch)
         return Scanned(index, accepted, late, now)
 
-    def _inert(self, event: Event, slot: int, now: float, is_late: bool) -> bool:
-        name = event.name
+    def _plan_of(self, names: list[str]) -> list[str | tuple[Gate, ...]]:
+        if names is not self._names or len(names) != len(self._steps):
+            self._names, self._steps = names, [self._plan(name) for name in names]
+        return self._steps
+
+    def _plan(self, name: str) -> str | tuple[Gate, ...]:
+        """INERT: nothing reads events of this name; FULL: the full path must see every one;
+        otherwise the gates to check."""
         if name in FEEDBACK:
-            return False
+            return FULL
         event_id = self._ids.get(name)
-        if event_id is None:
-            return True
-        if event_id not in self._table:
-            return True
+        if event_id is None or event_id not in self._table:
+            return INERT
         gates = self._table[event_id]
-        if gates is None:
-            return False  # history keeps every such event, late or not
+        return FULL if gates is None else gates  # None: history keeps every such event
+
+    def _shut_all(
+        self, gates: tuple[Gate, ...], props: Mapping[str, Any], slot: int, now: float, late: bool
+    ) -> bool:
         for gate in gates:
-            if is_late and gate.program != NONE:
+            if late and gate.program != NONE:
                 continue  # a late event triggers nothing; history may still keep it
-            if not self._shut(gate, event.properties, slot, now):
+            if not self._shut(gate, props, slot, now):
                 return False
         return True
 

@@ -13,12 +13,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import entering, steps, versions
+from .batch import EventBatch, parse_batch
 from .catalog import Catalog
 from .clock import Clock
 from .conditions import fields_read
 from .contacts import Contacts
 from .enrollments import Enrollments, Wait
-from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused, parse_event
+from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused
 from .feedback import apply_feedback
 from .history import History
 from .hotpath import Router, TimerWheel
@@ -237,20 +238,27 @@ class Shard:
 
     # -- events and time --------------------------------------------------------------------
 
-    def ingest(self, events: Iterable[Event | Mapping[str, Any]]) -> None:
+    def ingest(self, events: EventBatch | Iterable[Event | Mapping[str, Any]]) -> None:
         """Take events in order; each runs whatever falls due before it. Bad events are refused
-        and counted (``stats.events['refused:REASON']``), never raised."""
+        and counted (``stats.events['refused:REASON']``), never raised. Events given as
+        mappings are read first (:func:`batch.parse_batch`): one without a timestamp happened
+        at the clock's now."""
         horizon = self.clock.now() + FUTURE_TOLERANCE  # the clock stands still meanwhile
-        batch = events if isinstance(events, list) else list(events)
+        if isinstance(events, EventBatch):
+            batch = events
+        else:
+            batch, refused = parse_batch(events, self.clock.now())
+            for _, refusal in refused:
+                self.stats.events[f"refused:{refusal.reason}"] += 1
         self._forget_old_message_ids()  # once a batch: the router only adds to them
-        index = 0
-        while index < len(batch):
+        index, count = 0, len(batch)
+        while index < count:
             index = self._pass_inert(batch, index, horizon)
-            if index < len(batch):
-                self._ingest_one(batch[index], horizon)
+            if index < count:
+                self._ingest_one(batch.event(index), horizon)
                 index += 1
 
-    def _pass_inert(self, batch: list[Any], start: int, horizon: float) -> int:
+    def _pass_inert(self, batch: EventBatch, start: int, horizon: float) -> int:
         """Let the router take the events that concern no program; return where it stopped."""
         moment, low = self.timers.next_moment(), self.agenda.low  # the agenda's low may be inf
         until = low if moment is None or low < moment else moment
@@ -264,9 +272,8 @@ class Shard:
             self.stats.passed += scanned.accepted + scanned.late
         return scanned.stop
 
-    def _ingest_one(self, item: Event | Mapping[str, Any], horizon: float) -> None:
+    def _ingest_one(self, event: Event, horizon: float) -> None:
         try:
-            event = item if isinstance(item, Event) else parse_event(item, self.now)
             if event.time > horizon:
                 raise Refused("future", "the event is stamped over an hour ahead of the clock")
             self._accept(event)

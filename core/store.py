@@ -14,10 +14,10 @@ Two implementations: :class:`stores.memory.MemoryStore` (tests, simulations) and
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
+from .batch import EventBatch
 from .outbox import OutboxEntry
 
 #: partitions of the contacts (fixed: actors own partitions, so their number can change)
@@ -40,6 +40,18 @@ def contact_hash(contact: str) -> int:
 def partition_of(contact: str, partitions: int = PARTITIONS) -> int:
     """The partition that owns ``contact``."""
     return contact_hash(contact) % partitions
+
+
+def first_of_each_message(batch: EventBatch) -> EventBatch:
+    """The batch without the repeats of a ``messageId`` it already holds."""
+    seen: set[str] = set()
+    keep: list[int] = []
+    for index, message_id in enumerate(batch.message_ids):
+        if message_id is None or message_id not in seen:
+            keep.append(index)
+            if message_id is not None:
+                seen.add(message_id)
+    return batch if len(keep) == len(batch) else batch.select(keep)
 
 
 def bucket_of(contact: str, buckets: int = BUCKETS) -> int:
@@ -72,13 +84,14 @@ class Loaded:
 
 
 class Store(Protocol):
-    def append(self, partition: int, events: Sequence[Mapping[str, Any]]) -> int:
-        """Add events to the partition's input stream; return how many were new (a
-        ``messageId`` seen in the last :data:`DEDUP_SECONDS` keeps its event out)."""
+    def append(self, partition: int, batch: EventBatch) -> int:
+        """Add events to the partition's input stream as one entry; return how many were new
+        (a ``messageId`` seen in the last :data:`DEDUP_SECONDS`, or earlier in the batch,
+        keeps its event out)."""
 
-    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, list[Any]]]:
-        """Input entries after the cursor ``after``: (entry id, events), oldest first, about
-        ``count`` events in all."""
+    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, bytes]]:
+        """Input entries after the cursor ``after``: (entry id, the packed batch), oldest
+        first, about ``count`` events in all."""
 
     def load(self, partition: int) -> Loaded: ...
 

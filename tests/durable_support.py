@@ -5,26 +5,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from engine_support import START
+
+from parcours.core.batch import parse_batch
 from parcours.core.catalog import Catalog
 from parcours.core.clock import VirtualClock
 from parcours.core.durable import Partition
-from parcours.core.events import Event
 from parcours.core.program import CompiledProgram
 from parcours.core.shard import Shard
 from parcours.core.store import Store
 
 
-def as_raw(event: Event) -> dict[str, Any]:
-    """An event as it enters the input stream (Segment-style)."""
-    raw: dict[str, Any] = {
-        "contact": event.contact,
-        "event": event.name,
-        "timestamp": event.time,
-        "properties": dict(event.properties),
-    }
-    if event.message_id is not None:
-        raw["messageId"] = event.message_id
-    return raw
+def append_raw(store: Store, partition: int, raws: list[dict[str, Any]]) -> int:
+    """Append Segment-style events (each must parse) to a partition's input stream."""
+    batch, refused = parse_batch(raws, START)
+    assert not refused, refused
+    return store.append(partition, batch)
 
 
 class Harness:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from crash_workload import END, LAST_EVENT, PARTITIONS, events, new_shard, profile, program, run
-from durable_support import as_raw, standing
+from durable_support import standing
 from engine_support import START
 
+from parcours.core.batch import EventBatch
 from parcours.core.catalog import Catalog
 from parcours.core.clock import VirtualClock
 from parcours.core.durable import Partition
@@ -46,9 +47,9 @@ def ledger() -> list[Shard]:
 
 def fill(store: RedisStore) -> None:
     for part in range(PARTITIONS):
-        mine = [as_raw(e) for e in events() if partition_of(e.contact, PARTITIONS) == part]
+        mine = [e for e in events() if partition_of(e.contact, PARTITIONS) == part]
         for first in range(0, len(mine), 5):
-            store.append(part, mine[first : first + 5])
+            store.append(part, EventBatch.of(mine[first : first + 5]))
 
 
 def start_worker(socket: Path) -> subprocess.Popen[str]:

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from durable_support import Harness, as_raw, messages, standing
+from durable_support import Harness, append_raw, messages, standing
 from engine_support import DAY, START, compiled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_engine_properties import CONTACTS, programs, run, streams
 
+from parcours.core.batch import EventBatch
 from parcours.core.catalog import Catalog
 from parcours.core.clock import VirtualClock
 from parcours.core.durable import Partition, pack
@@ -53,10 +54,10 @@ def durable_run(
         if not batch:
             continue
         clock.set(max(clock.now(), batch[-1].time))
-        store.append(0, [as_raw(e) for e in batch])
+        store.append(0, EventBatch.of(batch))
         if rng.random() < 0.5:  # dies while running the batch: nothing of it was committed
             doomed = harness.partition()
-            doomed.shard.ingest(doomed.store.read(0, doomed.cursor, 10**6)[0][1])
+            doomed.shard.ingest(EventBatch.unpack(doomed.store.read(0, doomed.cursor, 10**6)[0][1]))
         if rng.random() < 0.7:
             part = harness.partition()
         part.drain()
@@ -119,9 +120,9 @@ def two_mails(store: Store, *contacts: str) -> tuple[Harness, Partition, Virtual
 def test_a_failed_commit_stops_the_partition_and_loses_nothing() -> None:
     store = MemoryStore()
     harness, part, clock = two_mails(store, "ann", "bob")
-    store.append(0, [{"contact": "ann", "event": "signed_up", "timestamp": START}])
+    append_raw(store, 0, [{"contact": "ann", "event": "signed_up", "timestamp": START}])
     part.drain()
-    store.append(0, [{"contact": "bob", "event": "signed_up", "timestamp": START + 60}])
+    append_raw(store, 0, [{"contact": "bob", "event": "signed_up", "timestamp": START + 60}])
     store.refuse_writes = True
     clock.set(START + 60)
     with pytest.raises(StoreError, match="refuses writes"):
@@ -138,8 +139,8 @@ def test_a_failed_commit_stops_the_partition_and_loses_nothing() -> None:
 
 def test_deletion_removes_the_contact_everywhere_and_suppresses_it(store: Store) -> None:
     harness, part, clock = two_mails(store, "eve", "sam")
-    store.append(
-        0, [{"contact": c, "event": "signed_up", "timestamp": START} for c in ("eve", "sam")]
+    append_raw(
+        store, 0, [{"contact": c, "event": "signed_up", "timestamp": START} for c in ("eve", "sam")]
     )
     part.drain()
     part.delete_contact("eve")
@@ -147,7 +148,7 @@ def test_deletion_removes_the_contact_everywhere_and_suppresses_it(store: Store)
     assert all(b"eve" not in record for record in loaded.contacts)
     assert [e.contact for e in store.outbox(0)] == ["sam"]
     assert loaded.suppressed == {"eve"}
-    store.append(0, [{"contact": "eve", "event": "signed_up", "timestamp": START + 5}])
+    append_raw(store, 0, [{"contact": "eve", "event": "signed_up", "timestamp": START + 5}])
     clock.set(START + 2 * DAY)
     part = harness.partition()
     part.drain()
@@ -156,7 +157,7 @@ def test_deletion_removes_the_contact_everywhere_and_suppresses_it(store: Store)
     assert sorted(e.node for e in store.outbox(0)) == ["bye", "hello"]
     part.upsert_contact("eve", {"email": "eve@y.org"})  # an explicit upsert lifts it
     assert store.load(0).suppressed == set()
-    store.append(0, [{"contact": "eve", "event": "signed_up", "timestamp": START + 2 * DAY}])
+    append_raw(store, 0, [{"contact": "eve", "event": "signed_up", "timestamp": START + 2 * DAY}])
     harness.partition().drain()
     assert sorted(e.contact for e in store.outbox(0) if e.node == "hello") == ["eve", "sam"]
 
@@ -164,9 +165,9 @@ def test_deletion_removes_the_contact_everywhere_and_suppresses_it(store: Store)
 def test_a_message_id_enters_the_stream_once() -> None:
     store = MemoryStore(VirtualClock(START))
     event = {"contact": "ann", "event": "x", "messageId": "m-1"}
-    assert store.append(3, [event, {"contact": "ann", "event": "y"}]) == 2
-    assert store.append(3, [event]) == 0
-    assert [len(events) for _, events in store.read(3, None, 100)] == [2]
+    assert append_raw(store, 3, [event, {"contact": "ann", "event": "y"}]) == 2
+    assert append_raw(store, 3, [event]) == 0
+    assert [len(EventBatch.unpack(packed)) for _, packed in store.read(3, None, 100)] == [2]
 
 
 def test_a_malformed_record_is_named_and_the_store_is_untouched(store: Store) -> None:

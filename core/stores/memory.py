@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping, Sequence
-from typing import Any
-
+from ..batch import EventBatch
 from ..clock import Clock, SystemClock
 from ..outbox import OutboxEntry
-from ..store import DEDUP_SECONDS, Commit, Loaded, StoreError
+from ..store import DEDUP_SECONDS, Commit, Loaded, StoreError, first_of_each_message
 
 
 class _Partition:
     def __init__(self) -> None:
-        self.stream: list[tuple[int, list[Any]]] = []
+        self.stream: list[tuple[int, int, bytes]] = []  #: (entry, events, packed batch)
         self.next_entry = 1
         self.shard: bytes | None = None
         self.cursor: str | None = None
@@ -37,29 +34,32 @@ class MemoryStore:
             found = self.partitions[partition] = _Partition()
         return found
 
-    def append(self, partition: int, events: Sequence[Mapping[str, Any]]) -> int:
+    def append(self, partition: int, batch: EventBatch) -> int:
         part, now = self._of(partition), self.clock.now()
-        fresh = []
-        for event in events:
-            message_id = event.get("messageId")
-            if isinstance(message_id, str):
-                if part.seen.get(message_id, 0.0) > now:
-                    continue
+        batch = first_of_each_message(batch)
+        fresh = [
+            index
+            for index, message_id in enumerate(batch.message_ids)
+            if message_id is None or part.seen.get(message_id, 0.0) <= now
+        ]
+        if len(fresh) < len(batch):
+            batch = batch.select(fresh)
+        for message_id in batch.message_ids:
+            if message_id is not None:
                 part.seen[message_id] = now + DEDUP_SECONDS
-            fresh.append(copy.deepcopy(dict(event)))
-        if fresh:
-            part.stream.append((part.next_entry, fresh))
+        if len(batch):
+            part.stream.append((part.next_entry, len(batch), batch.pack()))
             part.next_entry += 1
-        return len(fresh)
+        return len(batch)
 
-    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, list[Any]]]:
+    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, bytes]]:
         floor = 0 if after is None else int(after)
-        taken: list[tuple[str, list[Any]]] = []
+        taken: list[tuple[str, bytes]] = []
         total = 0
-        for entry, events in self._of(partition).stream:
+        for entry, events, packed in self._of(partition).stream:
             if entry > floor and total < count:
-                taken.append((str(entry), copy.deepcopy(events)))
-                total += len(events)
+                taken.append((str(entry), packed))
+                total += events
         return taken
 
     def load(self, partition: int) -> Loaded:
@@ -83,7 +83,7 @@ class MemoryStore:
         if commit.cursor is not None:
             part.cursor = commit.cursor
             acknowledged = int(commit.cursor)
-            part.stream = [(n, events) for n, events in part.stream if n > acknowledged]
+            part.stream = [entry for entry in part.stream if entry[0] > acknowledged]
 
     def outbox(self, partition: int) -> list[OutboxEntry]:
         return list(self._of(partition).outbox)

@@ -7,36 +7,43 @@ same layout and a commit (one MULTI/EXEC) never spans two cluster slots.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
 import msgpack
 import redis
 
+from ..batch import EventBatch
 from ..outbox import OutboxEntry
-from ..store import BUCKETS, DEDUP_SECONDS, Commit, Loaded, StoreError, bucket_of
+from ..store import (
+    BUCKETS,
+    DEDUP_SECONDS,
+    Commit,
+    Loaded,
+    StoreError,
+    bucket_of,
+    first_of_each_message,
+)
 
 #: the oldest server that has what the layout uses (XTRIM MINID, SET NX EX, streams)
 MINIMUM_VERSION = (6, 2)
 #: input entries read per round trip
 READ_ENTRIES = 8
 
-#: Add events to the input stream, each with a messageId only if that id is new. KEYS[1] the
-#: stream, KEYS[2..] the messageId keys; ARGV[1] their lifetime, then per event its messageId
-#: key's position in KEYS (0: none) and its msgpack bytes. The kept events become one entry.
+#: Add a packed batch to the input stream, unless one of its messageIds was seen. KEYS[1] the
+#: stream, KEYS[2..] the batch's messageId keys; ARGV[1] their lifetime, ARGV[2] the batch,
+#: ARGV[3] its count of events. Returns the positions in KEYS of the ids already seen, and
+#: writes nothing then (the caller drops their events and tries again); otherwise an empty
+#: list, the ids remembered and the batch one stream entry.
 APPEND = """
-local kept = {}
-for i = 2, #ARGV, 2 do
-  local key = tonumber(ARGV[i])
-  if key == 0 or redis.call('SET', KEYS[key], '1', 'NX', 'EX', ARGV[1]) then
-    kept[#kept + 1] = ARGV[i + 1]
-  end
+local seen = {}
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then seen[#seen + 1] = i end
 end
-if #kept > 0 then
-  redis.call('XADD', KEYS[1], '*', 'n', #kept, 'e', table.concat(kept))
-end
-return #kept
+if #seen > 0 then return seen end
+for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
+redis.call('XADD', KEYS[1], '*', 'n', ARGV[3], 'e', ARGV[2])
+return seen
 """
 
 
@@ -74,23 +81,24 @@ class RedisStore:
 
     # -- input ------------------------------------------------------------------------------
 
-    def append(self, partition: int, events: Sequence[Mapping[str, Any]]) -> int:
-        keys = [self.key(partition, "in")]
-        args: list[Any] = [DEDUP_SECONDS]
-        for event in events:
-            message_id = event.get("messageId")
-            if isinstance(message_id, str):
-                keys.append(self.key(partition, f"id:{message_id}"))
-                args.append(len(keys))
-            else:
-                args.append(0)
-            args.append(_pack(dict(event)))
-        return int(self._call(lambda: self._append(keys=keys, args=args)))
+    def append(self, partition: int, batch: EventBatch) -> int:
+        batch = first_of_each_message(batch)
+        while len(batch):
+            carrying = [i for i, m in enumerate(batch.message_ids) if m is not None]
+            keys = [self.key(partition, "in")]
+            keys += [self.key(partition, f"id:{batch.message_ids[i]}") for i in carrying]
+            args: list[bytes | int] = [DEDUP_SECONDS, batch.pack(), len(batch)]
+            seen = self._call(lambda: self._append(keys=keys, args=args))  # noqa: B023
+            if not seen:
+                break
+            repeated = {carrying[int(position) - 2] for position in seen}
+            batch = batch.select([i for i in range(len(batch)) if i not in repeated])
+        return len(batch)
 
-    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, list[Any]]]:
+    def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, bytes]]:
         stream = self.key(partition, "in")
         start = "-" if after is None else f"({after}"
-        taken: list[tuple[str, list[Any]]] = []
+        taken: list[tuple[str, bytes]] = []
         total = 0
         while total < count:
             wanted = min(READ_ENTRIES, count - total)  # entries hold one event or thousands
@@ -98,11 +106,8 @@ class RedisStore:
             if not entries:
                 break
             for entry, fields in entries:
-                unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
-                unpacker.feed(fields[b"e"])
-                events = list(unpacker)
-                taken.append((entry.decode(), events))
-                total += len(events)
+                taken.append((entry.decode(), fields[b"e"]))
+                total += int(fields[b"n"])
             start = f"({taken[-1][0]}"
         return taken
 

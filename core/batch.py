@@ -1,0 +1,159 @@
+"""Events in columns: the shape a batch has from the input stream to the router.
+
+A real stream is mostly events that concern no program. The router (``_router.pyx``) lets those
+pass reading only typed columns (times, name codes) and the contact id, so nothing is built per
+event until one needs the engine's full path: :meth:`EventBatch.event` makes its
+:class:`~events.Event` then. The same columns are what the input stream stores (:meth:`pack`):
+reading an entry back is one msgpack call and two buffer copies, not a parse per event.
+
+Names are kept once per batch (``names``) and each event points at its name by a code, so the
+router looks a name up once per batch rather than once per event.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import msgpack
+
+from .events import Event, Refused, parse_event
+
+#: the columns of a packed batch, in order (the layout of an input stream entry)
+COLUMNS = ("contacts", "names", "codes", "times", "properties", "message_ids")
+
+
+class EventBatch:
+    """Events as parallel columns, in the order they arrived.
+
+    Parameters:
+        contacts: each event's contact id.
+        names: the distinct event names of the batch.
+        codes: each event's name, as its index in ``names`` (``array('i')``).
+        times: each event's time in epoch seconds (``array('d')``).
+        properties: each event's properties.
+        message_ids: each event's ``messageId``, or None.
+    """
+
+    __slots__ = ("codes", "contacts", "message_ids", "names", "properties", "times")
+
+    def __init__(
+        self,
+        contacts: list[str],
+        names: list[str],
+        codes: array[int],
+        times: array[float],
+        properties: list[Mapping[str, Any]],
+        message_ids: list[str | None],
+    ) -> None:
+        self.contacts, self.names, self.codes, self.times = contacts, names, codes, times
+        self.properties, self.message_ids = properties, message_ids
+
+    @classmethod
+    def of(cls, events: Iterable[Event]) -> EventBatch:
+        """The columns of events already checked (:class:`~events.Event` objects)."""
+        batch = cls([], [], array("i"), array("d"), [], [])
+        code_of: dict[str, int] = {}
+        for event in events:
+            code = code_of.get(event.name)
+            if code is None:
+                code = code_of[event.name] = len(batch.names)
+                batch.names.append(event.name)
+            batch.contacts.append(event.contact)
+            batch.codes.append(code)
+            batch.times.append(event.time)
+            batch.properties.append(event.properties)
+            batch.message_ids.append(event.message_id)
+        return batch
+
+    def __len__(self) -> int:
+        return len(self.contacts)
+
+    def event(self, index: int) -> Event:
+        """The event at ``index``, for the engine's full path."""
+        return Event(
+            self.contacts[index],
+            self.names[self.codes[index]],
+            self.times[index],
+            self.properties[index],
+            self.message_ids[index],
+        )
+
+    def events(self) -> list[Event]:
+        return [self.event(index) for index in range(len(self))]
+
+    def select(self, indexes: Sequence[int]) -> EventBatch:
+        """The events at ``indexes``, in that order (names keep their codes)."""
+        return EventBatch(
+            [self.contacts[i] for i in indexes],
+            list(self.names),
+            array("i", [self.codes[i] for i in indexes]),
+            array("d", [self.times[i] for i in indexes]),
+            [self.properties[i] for i in indexes],
+            [self.message_ids[i] for i in indexes],
+        )
+
+    def pack(self) -> bytes:
+        """The batch as one msgpack value (an input stream entry)."""
+        columns = [
+            self.contacts,
+            self.names,
+            self.codes.tobytes(),
+            self.times.tobytes(),
+            [dict(p) for p in self.properties],
+            self.message_ids,
+        ]
+        packed: bytes = msgpack.packb(columns, use_bin_type=True)
+        return packed
+
+    @classmethod
+    def unpack(cls, data: bytes) -> EventBatch:
+        """The batch :meth:`pack` wrote.
+
+        Raises:
+            ValueError: the bytes are not a packed batch (what is wrong is named).
+        """
+        try:
+            columns = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        except (ValueError, msgpack.UnpackException) as error:
+            raise ValueError(f"an input entry is not msgpack: {error}") from error
+        if not isinstance(columns, list) or len(columns) != len(COLUMNS):
+            raise ValueError(f"an input entry is not a batch of the {len(COLUMNS)} columns")
+        contacts, names, codes, times, properties, message_ids = columns
+        batch = cls(contacts, names, array("i"), array("d"), properties, message_ids)
+        try:
+            batch.codes.frombytes(codes)
+            batch.times.frombytes(times)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"an input entry's codes or times are not arrays: {error}") from error
+        lengths = {len(column) for column in (contacts, batch.codes, batch.times, properties)}
+        if len(lengths | {len(message_ids)}) != 1:
+            raise ValueError("an input entry's columns have different lengths")
+        if len(batch.codes) and not 0 <= min(batch.codes) <= max(batch.codes) < len(names):
+            raise ValueError("an input entry names an event code it does not define")
+        return batch
+
+
+def parse_batch(
+    raws: Iterable[Event | Mapping[str, Any]], now: float
+) -> tuple[EventBatch, list[tuple[int, Refused]]]:
+    """Check Segment-style events (see :func:`events.parse_event`) into a batch.
+
+    Returns:
+        The batch of the events that parse, and (position, refusal) for each that does not.
+    """
+    events: list[Event] = []
+    refused: list[tuple[int, Refused]] = []
+    for position, raw in enumerate(raws):
+        try:
+            events.append(raw if isinstance(raw, Event) else _parse(raw, now))
+        except Refused as refusal:
+            refused.append((position, refusal))
+    return EventBatch.of(events), refused
+
+
+def _parse(raw: object, now: float) -> Event:
+    if not isinstance(raw, Mapping):
+        raise Refused("not_an_object", f"an event must be a mapping, not {type(raw).__name__}")
+    return parse_event(raw, now)

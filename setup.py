@@ -42,7 +42,7 @@ def cython_include() -> str:
 
 
 setup(
-    packages=list(SUBPACKAGES),
+    packages=[*SUBPACKAGES, "parcours.core.registries"],
     package_dir=SUBPACKAGES,
     package_data={
         "parcours.rules": ["py.typed"],

@@ -29,7 +29,7 @@ import mix
 from parcours.core.batch import parse_batch
 from parcours.core.catalog import Catalog
 from parcours.core.clock import VirtualClock
-from parcours.core.durable import Partition
+from parcours.core.durable import IMPORT_CHUNK, Partition
 from parcours.core.shard import Shard
 from parcours.core.store import partition_of
 from parcours.core.stores.embedded import EmbeddedValkey
@@ -40,6 +40,8 @@ from parcours.rules.program import check_program
 from parcours.rules.source import Document
 
 PARTITIONS = 8
+#: the mass program runs over the production number of partitions (docs/storage.md)
+MASS_PARTITIONS = 256
 TARGETS = {"stream": 250_000, "mass_seconds_10m": 60, "peak_gib": 4, "bytes_per_enrollment": 48}
 MASS = {
     "program": "mass", "name": "Mass", "category": "bench",
@@ -96,21 +98,36 @@ def stream_rate(store: RedisStore, contacts: int, count: int) -> dict[str, float
     }
 
 
-def mass(store: RedisStore, count: int) -> dict[str, float]:
+def mass(store: RedisStore, count: int, partitions: int = MASS_PARTITIONS) -> dict[str, float]:
+    """``count`` contacts imported in a group over ``partitions`` partitions, then a program
+    whose segment takes the group at activation: the activation is timed, partition by
+    partition, each enrolling and committing its rows."""
     catalog, clock = Catalog(), VirtualClock(mix.START)
     check = check_program(Document("mass.yaml", MASS))
     assert check.program is not None
     program = compile_program(check.program, catalog)
-    part = Partition(store, 0, lambda n: Shard(catalog, clock, partition=n), lambda i, v: program)
+    parts = [
+        Partition(store, n, lambda n: Shard(catalog, clock, partition=n), lambda i, v: program)
+        for n in range(partitions)
+    ]
+    waiting: list[list[tuple[str, dict[str, Any]]]] = [[] for _ in parts]
+    member = {"groups": ["everyone"]}
     for i in range(count):
-        part.shard.upsert_contact(f"m{i}", {"groups": ["everyone"]})
-    part.commit(None)
+        contact = f"m{i}"
+        mine = waiting[partition_of(contact, partitions)]
+        mine.append((contact, member))
+        if len(mine) == IMPORT_CHUNK or i == count - 1:
+            for number, rows in enumerate(waiting):
+                if rows:
+                    parts[number].import_contacts(rows)
+                    rows.clear()
     before = int(store.client.info("memory")["used_memory"])
     began = time.perf_counter()
-    part.deploy(program, activate=True)
+    for part in parts:
+        part.deploy(program, activate=True)
     seconds = time.perf_counter() - began
     after = store.client.info("memory")
-    enrolled = len(part.shard.enrollments)
+    enrolled = sum(len(part.shard.enrollments) for part in parts)
     assert enrolled == count, enrolled
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {

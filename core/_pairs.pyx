@@ -13,6 +13,8 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.stdint cimport int16_t, int32_t, int64_t, uint64_t
 from libc.string cimport memset
 
+import numpy as np
+
 from .pairs import NO_SLOT, Past
 
 cdef int64_t FIRST_CAPACITY = 16
@@ -106,6 +108,41 @@ cdef class LiveIndex:
         self._count += 1
         if self._count * 10 > (self._mask + 1) * 7:
             self._rehash((self._mask + 1) * 2)
+
+    def get_many(self, contacts, int64_t program):
+        """:meth:`get` of each contact in one program."""
+        cdef const int64_t[::1] wanted = np.ascontiguousarray(contacts, dtype=np.int64)
+        found = np.empty(wanted.shape[0], dtype=np.int64)
+        cdef int64_t[::1] slots = found
+        cdef Py_ssize_t i
+        for i in range(wanted.shape[0]):
+            if 0 <= wanted[i] <= MAX_CONTACT and 0 <= program <= MAX_PROGRAM:
+                slots[i] = self._buckets[self._find(wanted[i], program)]
+            else:
+                slots[i] = NO_SLOT
+        return found
+
+    def add_many(self, slots, contacts, int64_t program):
+        """:meth:`add` of each (slot, contact) in one program."""
+        cdef const int64_t[::1] s = np.ascontiguousarray(slots, dtype=np.int64)
+        cdef const int64_t[::1] c = np.ascontiguousarray(contacts, dtype=np.int64)
+        if s.shape[0] != c.shape[0]:
+            raise ValueError("slots and contacts differ in length")
+        cdef Py_ssize_t i
+        for i in range(s.shape[0]):
+            self.add(s[i], c[i], program)
+
+    def pairs_of(self, int64_t start, int64_t stop):
+        """(contacts, programs) of slots ``start`` to ``stop``; -1 for a slot never used."""
+        contacts = np.full(stop - start, -1, dtype=np.int64)
+        programs = np.full(stop - start, -1, dtype=np.int64)
+        cdef int64_t[::1] c = contacts, p = programs
+        cdef int64_t slot
+        for slot in range(max(start, 0), min(stop, self._slot_capacity)):
+            if self._programs[slot] >= 0:
+                c[slot - start] = self._contacts[slot]
+                p[slot - start] = self._programs[slot]
+        return contacts, programs
 
     def remove(self, int64_t slot):
         """The enrollment in ``slot`` ended; its pair is still readable until the slot is reused."""
@@ -281,6 +318,31 @@ cdef class PastIndex:
         self._converted[hole] = 0
         self._count -= 1
         return True
+
+    def exited_many(self, contacts, int64_t program):
+        """When each contact's last enrollment in the program ended (NaN: it has none)."""
+        cdef const int64_t[::1] wanted = np.ascontiguousarray(contacts, dtype=np.int64)
+        found = np.full(wanted.shape[0], np.nan, dtype=np.float64)
+        cdef double[::1] exited = found
+        cdef Py_ssize_t i
+        cdef int64_t j
+        for i in range(wanted.shape[0]):
+            if 0 <= wanted[i] <= MAX_CONTACT and 0 <= program <= MAX_PROGRAM:
+                j = self._find(wanted[i], program)
+                if self._buckets[j].pair != -1:
+                    exited[i] = self._buckets[j].exited_at
+        return found
+
+    def remove_many(self, contacts, int64_t program):
+        """:meth:`remove` of each contact in one program; whether each had an entry."""
+        cdef const int64_t[::1] wanted = np.ascontiguousarray(contacts, dtype=np.int64)
+        found = np.zeros(wanted.shape[0], dtype=np.bool_)
+        if self._count == 0:
+            return found  # the common case of a first mass entry: nothing to look up
+        cdef Py_ssize_t i
+        for i in range(wanted.shape[0]):
+            found[i] = self.remove(wanted[i], program)
+        return found
 
     cdef _rehash(self, int64_t capacity):
         cdef PastEntry* old = self._buckets

@@ -116,6 +116,18 @@ cdef class TimerWheel:
         cdef Bucket* bucket = &self._buckets[self._where[handle]]
         return bucket.items[self._position[handle]].due
 
+    def dues(self, int64_t start, int64_t stop):
+        """The due second of handles ``start`` to ``stop`` (0 for a handle with no timer)."""
+        found = np.zeros(max(stop - start, 0), dtype=np.int64)
+        cdef int64_t[::1] due = found
+        cdef int64_t handle
+        cdef Bucket* bucket
+        for handle in range(max(start, 0), min(stop, self._capacity)):
+            if self._where[handle] != NOWHERE:
+                bucket = &self._buckets[self._where[handle]]
+                due[handle - start] = bucket.items[self._position[handle]].due
+        return found
+
     def next_due(self):
         """The earliest due second among pending timers (None when there is none)."""
         cdef int level

@@ -95,7 +95,12 @@ class EventBatch:
         )
 
     def pack(self) -> bytes:
-        """The batch as one msgpack value (an input stream entry)."""
+        """The batch as one msgpack value (an input stream entry).
+
+        Raises:
+            ValueError: an event's properties cannot be stored (an integer beyond 64 bits,
+                an object msgpack cannot write); the message names the event.
+        """
         columns = [
             self.contacts,
             self.names,
@@ -104,8 +109,20 @@ class EventBatch:
             [dict(p) for p in self.properties],
             self.message_ids,
         ]
-        packed: bytes = msgpack.packb(columns, use_bin_type=True)
+        try:
+            packed: bytes = msgpack.packb(columns, use_bin_type=True)
+        except (OverflowError, TypeError, ValueError) as error:
+            raise ValueError(self._unstorable()) from error
         return packed
+
+    def _unstorable(self) -> str:
+        for index, properties in enumerate(self.properties):
+            try:
+                msgpack.packb(dict(properties), use_bin_type=True)
+            except (OverflowError, TypeError, ValueError) as error:
+                event = f"{self.contacts[index]!r} {self.names[self.codes[index]]!r}"
+                return f"event {index} ({event}): its properties cannot be stored: {error}"
+        return "the batch cannot be stored: a contact id, name or messageId is not text"
 
     @classmethod
     def unpack(cls, data: bytes) -> EventBatch:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from enum import IntFlag
+from types import MappingProxyType
 from typing import Any
 
 from .catalog import Catalog
@@ -35,6 +36,11 @@ FLAG_FIELDS = {
 GROUPS_FIELD = "groups"
 
 
+#: the fields of a contact that has none: one shared, read-only row (a dict is made on the
+#: first write), so that millions of contacts imported with a group cost no dict each
+NO_FIELDS: Mapping[int, Any] = MappingProxyType({})
+NO_GROUPS: frozenset[int] = frozenset()
+
 #: how imports and forms write yes and no
 _YES = {"true", "yes", "y", "1", "on"}
 _NO = {"false", "no", "n", "0", "off", ""}
@@ -55,14 +61,16 @@ class Contacts:
     Each contact's fields are a row keyed by catalog field id; the fields that conditions read
     (``watch``) and the groups are mirrored in typed columns, which compiled conditions and
     segments read. Every write goes through the methods here, so the two never disagree.
+    A contact's groups are a frozenset shared by every contact in the same groups.
     """
 
     def __init__(self, catalog: Catalog, symbols: Symbols | None = None) -> None:
         self.catalog = catalog
         self.slot_of: dict[str, int] = {}
         self.ids: list[str | None] = []
-        self.fields: list[dict[int, Any]] = []
-        self.groups: list[set[int]] = []
+        self.fields: list[Mapping[int, Any]] = []
+        self.groups: list[frozenset[int]] = []
+        self._combinations: dict[frozenset[int], frozenset[int]] = {NO_GROUPS: NO_GROUPS}
         self.flags = array("B")
         self.columns = ColumnStore(symbols or Symbols())
         self._paths: dict[int, tuple[int, tuple[str, ...]] | tuple[()]] = {}
@@ -81,7 +89,10 @@ class Contacts:
 
     def set_value(self, slot: int, field: int, value: Any) -> None:
         """Write one field (and its column, and the columns of dotted fields under it)."""
-        self.fields[slot][field] = value
+        row = self.fields[slot]
+        if row is NO_FIELDS:
+            row = self.fields[slot] = {}
+        row[field] = value  # type: ignore[index]
         if field in self._watched:
             self.columns.set(slot, field, value)
         for dotted in self._dotted.get(field, ()):
@@ -91,7 +102,7 @@ class Contacts:
         """Add the contact to a group; return whether it was not in it."""
         if group in self.groups[slot]:
             return False
-        self.groups[slot].add(group)
+        self.groups[slot] = self._shared(self.groups[slot] | {group})
         self.columns.join(slot, group)
         return True
 
@@ -99,9 +110,12 @@ class Contacts:
         """Take the contact out of a group; return whether it was in it."""
         if group not in self.groups[slot]:
             return False
-        self.groups[slot].discard(group)
+        self.groups[slot] = self._shared(self.groups[slot] - {group})
         self.columns.leave(slot, group)
         return True
+
+    def _shared(self, groups: frozenset[int]) -> frozenset[int]:
+        return self._combinations.setdefault(groups, groups)
 
     def __len__(self) -> int:
         return len(self.slot_of)
@@ -116,11 +130,30 @@ class Contacts:
             return found, False
         self.slot_of[contact] = len(self.ids)
         self.ids.append(contact)
-        self.fields.append({})
-        self.groups.append(set())
+        self.fields.append(NO_FIELDS)
+        self.groups.append(NO_GROUPS)
         self.flags.append(0)
         self.columns.reserve(len(self.ids))
         return len(self.ids) - 1, True
+
+    def ensure_at(self, contact: str, slot: int) -> None:
+        """Put back a stored contact in the slot it had (enrollment rows name it by slot).
+
+        Raises:
+            ValueError: the id or the slot is taken.
+        """
+        if contact in self.slot_of or (slot < len(self.ids) and self.ids[slot] is not None):
+            raise ValueError(f"contact {contact!r} (slot {slot}) has two records")
+        if slot < 0:
+            raise ValueError(f"contact {contact!r} has a negative slot")
+        while len(self.ids) <= slot:
+            self.ids.append(None)
+            self.fields.append(NO_FIELDS)
+            self.groups.append(NO_GROUPS)
+            self.flags.append(0)
+        self.columns.reserve(len(self.ids))
+        self.slot_of[contact] = slot
+        self.ids[slot] = contact
 
     def update(self, slot: int, values: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         """Set fields from a name -> value mapping; return the names whose value changed and
@@ -183,7 +216,7 @@ class Contacts:
             self.set_value(slot, field, None)
         for group in list(self.groups[slot]):
             self.leave(slot, group)
-        self.fields[slot] = {}
+        self.fields[slot] = NO_FIELDS
         self.flags[slot] = 0
 
     def live_slots(self) -> Iterator[int]:

@@ -13,16 +13,19 @@ work (:class:`~store.StoreError`) until it is rebuilt from the store.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import msgpack
 
 from .batch import EventBatch
+from .imports import Imported, import_contacts
 from .outbox import ListOutbox
 from .program import CompiledProgram
 from .records import contact_record
+from .rows import CHUNK, ROW, dirty_runs
 from .shard import Shard
 from .snapshot import Programs, restore, shard_record
 from .store import Commit, Store, StoreError
@@ -30,6 +33,8 @@ from .store import Commit, Store, StoreError
 LOG = logging.getLogger(__name__)
 #: events per step (one read, one commit)
 BATCH = 10_000
+#: contacts per commit of an import
+IMPORT_CHUNK = 50_000
 
 
 def pack(value: Any) -> bytes:
@@ -66,9 +71,10 @@ class Partition:
         loaded = store.load(partition)
         self.cursor = loaded.cursor
         self.shard.deleted.update(loaded.suppressed)
+        self._chunks = len(loaded.rows)  #: chunks of enrollment rows the store has
         if loaded.shard is not None:
             contacts = (unpack(record) for record in loaded.contacts)
-            restore(self.shard, unpack(loaded.shard), contacts, programs)
+            restore(self.shard, unpack(loaded.shard), contacts, programs, loaded.rows)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -125,6 +131,21 @@ class Partition:
     def upsert_contact(self, contact: str, fields: Mapping[str, Any]) -> None:
         self._operation(lambda: self.shard.upsert_contact(contact, fields))
 
+    def import_contacts(
+        self, rows: Iterable[tuple[str, Mapping[str, Any]]], chunk: int = IMPORT_CHUNK
+    ) -> Imported:
+        """Create or update many contacts (:mod:`imports`), committing every ``chunk``."""
+        self._check()
+        done = Imported()
+        rows = iter(rows)
+        while part := list(itertools.islice(rows, chunk)):
+            found = import_contacts(self.shard, part)
+            self.commit(None)
+            done.created += found.created
+            done.updated += found.updated
+            done.suppressed += found.suppressed
+        return done
+
     def delete_contact(self, contact: str) -> None:
         """Privacy deletion: every record of the contact goes, its messages leave the outbox,
         and its id is suppressed so that a later event does not bring it back."""
@@ -158,6 +179,9 @@ class Partition:
         batch = Commit(
             pack(record), cursor, contacts, outbox, sorted(shard.erased), sorted(shard.lifted)
         )
+        batch.rows = dirty_runs(shard)
+        chunks = -(-len(shard.enrollments.node) // CHUNK)
+        batch.new_chunks, batch.chunk_size = list(range(self._chunks, chunks)), CHUNK * ROW
         try:
             self.store.commit(self.partition, batch)
         except StoreError as error:
@@ -165,6 +189,8 @@ class Partition:
             raise
         if cursor is not None:
             self.cursor = cursor
+        self._chunks = max(self._chunks, chunks)
+        shard.enrollments.committed()
         shard.touched.clear()
         shard.erased.clear()
         shard.lifted.clear()

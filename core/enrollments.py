@@ -16,9 +16,14 @@ from array import array
 from enum import IntEnum
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 from .bytecode import NONE
 from .hotpath import LiveIndex, PastIndex
 from .pairs import NO_SLOT, Past
+
+Ints = npt.NDArray[np.int64]
 
 #: ``ident`` = generation << IDENT_SHIFT | slot: unique per enrollment, as slots are reused
 IDENT_SHIFT = 32
@@ -48,8 +53,13 @@ class Row(NamedTuple):
 
 class Enrollments:
     def __init__(self, touched: set[int] | None = None) -> None:
-        #: contact slots whose enrollments changed since the last durable commit
+        #: contact slots whose records changed since the last durable commit (an ended
+        #: enrollment is kept in its contact's record)
         self.touched: set[int] = set() if touched is None else touched
+        #: rows changed since the last durable commit (the store keeps rows, :mod:`rows`), and
+        #: runs of them opened at once (a mass entry: no Python int per row)
+        self.dirty: set[int] = set()
+        self.dirty_ranges: list[range] = []
         #: the highest generation any row reached: a restored shard starts its free rows there,
         #: so no ident is ever given twice (they key outbox entries)
         self.top = 0
@@ -59,7 +69,7 @@ class Enrollments:
         self.converted = array("b")  #: the enrollment reached its program's goal
         self.visits = array("i")  #: nodes entered so far (the ``visit`` of outbox keys)
         self.entered_at = array("d")
-        self._node_after = array("f")  #: node_at - entered_at
+        self.node_after = array("f")  #: node_at - entered_at
         self.free = array("i")
         self.live = LiveIndex()
         self.past = PastIndex()
@@ -78,8 +88,9 @@ class Enrollments:
                 column.append(0)
             self.generation[slot] = self.top  # past every ident given before a restore
         self.live.add(slot, contact, program)
-        self.past.remove(contact, program)
-        self.touched.add(contact)
+        if self.past.remove(contact, program):
+            self.touched.add(contact)
+        self.dirty.add(slot)
         self.generation[slot] += 1
         self.top = max(self.top, self.generation[slot])
         self.node[slot] = node
@@ -87,14 +98,48 @@ class Enrollments:
         self.converted[slot] = False
         self.visits[slot] = 0
         self.entered_at[slot] = now
-        self._node_after[slot] = 0.0
+        self.node_after[slot] = 0.0
         self.loops.pop(slot, None)
         return slot
+
+    def open_many(self, contacts: Ints, program: int, node: int, now: float) -> Ints:
+        """:meth:`open` for many contacts at once (none enrolled in ``program``); return the
+        slots, free rows first as :meth:`open` takes them, then new rows."""
+        reused = np.array(self.free[::-1][: len(contacts)], dtype=np.int64)
+        del self.free[len(self.free) - len(reused) :]
+        first = len(self.node)
+        fresh = len(contacts) - len(reused)
+        for column in self._columns():
+            column.frombytes(bytes(fresh * column.itemsize))
+        slots = np.concatenate([reused, np.arange(first, first + fresh, dtype=np.int64)])
+        self.live.add_many(slots, contacts, program)
+        self.touched.update(contacts[self.past.remove_many(contacts, program)].tolist())
+        self.dirty.update(reused.tolist())
+        self.dirty_ranges.append(range(first, first + fresh))
+        self._set_opened(slots, reused, first, node, now)
+        for slot in reused.tolist():
+            self.loops.pop(slot, None)
+        return slots
+
+    def _set_opened(self, slots: Ints, reused: Ints, first: int, node: int, now: float) -> None:
+        generation = np.frombuffer(self.generation, dtype=np.uint32)
+        generation[reused] += 1
+        if len(reused):
+            self.top = max(self.top, int(generation[reused].max()))
+        fresh = len(generation) - first  # each new row starts past every ident given before
+        generation[first:] = self.top + np.arange(1, fresh + 1, dtype=np.uint32)
+        self.top += fresh
+        for column, value in ((self.node, node), (self.entered_at, now)):
+            np.frombuffer(column, dtype=column.typecode)[slots] = value
+        for column in (self.wait, self.converted, self.visits, self.node_after):
+            np.frombuffer(column, dtype=column.typecode)[reused] = 0  # new rows are zeros
+        del generation  # a view of an array.array must go before the array grows again
 
     def close(self, slot: int, now: float) -> None:
         """End the enrollment; keep what reentry rules and late goals need of it."""
         contact, program = self.contact(slot), self.program(slot)
         self.touched.add(contact)
+        self.dirty.add(slot)
         self.live.remove(slot)
         self.past.set(contact, program, self.entered_at[slot], now, bool(self.converted[slot]))
         self.node[slot] = NONE
@@ -113,7 +158,7 @@ class Enrollments:
         self.generation[slot] = row.generation
         self.node[slot], self.wait[slot] = row.node, row.wait
         self.converted[slot], self.visits[slot] = row.converted, row.visits
-        self.entered_at[slot], self._node_after[slot] = row.entered_at, row.node_after
+        self.entered_at[slot], self.node_after[slot] = row.entered_at, row.node_after
         if row.loops:
             self.loops[slot] = dict(row.loops)
 
@@ -130,7 +175,7 @@ class Enrollments:
         """What :meth:`restore` needs to put the live enrollment back."""
         return Row(
             self.generation[slot], self.node[slot], self.wait[slot], self.converted[slot],
-            self.visits[slot], self.entered_at[slot], self._node_after[slot],
+            self.visits[slot], self.entered_at[slot], self.node_after[slot],
             sorted(self.loops.get(slot, {}).items()),
         )  # fmt: skip
 
@@ -146,10 +191,24 @@ class Enrollments:
 
     def node_at(self, slot: int) -> float:
         """When the enrollment reached its current node."""
-        return self.entered_at[slot] + self._node_after[slot]
+        return self.entered_at[slot] + self.node_after[slot]
+
+    def changed_rows(self) -> Ints:
+        """Every row changed since :meth:`committed`, in slot order."""
+        runs = [np.arange(r.start, r.stop, dtype=np.int64) for r in self.dirty_ranges]
+        return np.unique(np.concatenate([np.fromiter(self.dirty, dtype=np.int64), *runs]))
+
+    def committed(self) -> None:
+        """The changed rows are in the store."""
+        self.dirty.clear()
+        self.dirty_ranges.clear()
+
+    def changed(self, slot: int) -> None:
+        """A column of the row was written outside this class (its node, what it waits for)."""
+        self.dirty.add(slot)
 
     def reached(self, slot: int, now: float) -> None:
-        self._node_after[slot] = now - self.entered_at[slot]
+        self.node_after[slot] = now - self.entered_at[slot]
 
     def is_live(self, slot: int) -> bool:
         return self.node[slot] != NONE
@@ -178,8 +237,10 @@ class Enrollments:
         slot = self.live.get(contact, program)
         if slot == NO_SLOT:
             self.past.convert(contact, program)
+            self.touched.add(contact)
         else:
             self.converted[slot] = True
+            self.dirty.add(slot)
 
     def forget(self, contact: int, programs: int) -> None:
         """Forget what ended enrollments left of a deleted contact."""
@@ -189,5 +250,5 @@ class Enrollments:
     def _columns(self) -> tuple[array, ...]:  # type: ignore[type-arg]
         return (
             self.generation, self.node, self.wait, self.converted, self.visits, self.entered_at,
-            self._node_after,
+            self.node_after,
         )  # fmt: skip

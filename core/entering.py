@@ -6,17 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from . import steps
+from . import mass, steps
 from .bytecode import NONE
-from .conditions import link, supported
 from .evaluator import evaluate
 from .events import Event
-from .hotpath import BoundCondition
 from .lifecycle import Status
 from .program import Entry, EntryKind, EventRoute, Reentry
-from .schedule import cron_next, date_entry_time, local, zone
+from .schedule import cron_next, date_entry_time, zone
 from .values import Moment
 from .view import ContactView, explain
 
@@ -181,32 +177,14 @@ def start_entries(shard: Shard, state: ProgramState) -> None:
 
 
 def _enroll_segment(shard: Shard, state: ProgramState, entry: Entry, reason: str) -> None:
-    for contact in segment_members(shard, state, entry.segment):
+    members = mass.segment_members(shard, state, entry.segment)
+    due = None if shard.trace.enabled else mass.shared_due(shard, state)
+    if due is not None:
+        mass.enroll_many(shard, state, members, due)
+        return
+    for contact in members.tolist():
         if shard.contacts.ids[contact] is not None:  # not deleted by an earlier enrollment
             try_enroll(shard, state, contact, reason)
-
-
-def segment_members(shard: Shard, state: ProgramState, pc: int) -> list[int]:
-    """The contacts a segment condition holds for. A condition on fields, groups, history and
-    statuses runs over the columns and the history arena in one call; one with a ``did ...
-    where``, or a program on its contacts' own time zones, one contact at a time."""
-    bytecode = state.compiled.bytecode
-    if state.zone is not None and supported(bytecode.code, pc, bytecode.history):
-        columns = shard.contacts.columns
-        kinds, values = link(bytecode, columns.symbols)
-        bound = BoundCondition(
-            bytecode.code, kinds, values, pc, columns, shard.history, bytecode.history
-        )
-        today = local(shard.now, state.zone).date()
-        leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
-        mask = bound.segment(len(shard.contacts.ids), shard.now, today.month, today.day, leap)
-        return [int(slot) for slot in np.flatnonzero(mask)]
-    members = []
-    for contact in shard.contacts.live_slots():
-        moment = Moment(shard.now, tz=steps.timezone_of(shard, state, contact))
-        if evaluate(state.decoded, pc, ContactView(shard, contact, moment)):
-            members.append(contact)
-    return members
 
 
 def _next_tick(shard: Shard, state: ProgramState, entry: Entry) -> None:

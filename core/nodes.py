@@ -221,6 +221,7 @@ def _goto(shard: Shard, state: ProgramState, slot: int, node: Node) -> int:
         shard.record(shard.enrollments.contact(slot), state.id, "max_loops reached", node.id)
         return NONE
     loops[node.index] = taken + 1
+    shard.touched.add(shard.enrollments.contact(slot))  # goto counts are in the contact's record
     return node.target
 
 

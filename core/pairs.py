@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
+Ints = npt.NDArray[np.int64]
 #: "no slot"
 NO_SLOT = -1
 
@@ -43,6 +47,21 @@ class LiveIndex:
             raise KeyError(f"contact {contact} already has a live enrollment in program {program}")
         self._slots[(contact, program)] = slot
         self._pairs[slot] = (contact, program)
+
+    def get_many(self, contacts: Ints, program: int) -> Ints:
+        """:meth:`get` of each contact in one program."""
+        return np.array([self.get(int(c), program) for c in contacts], dtype=np.int64)
+
+    def add_many(self, slots: Ints, contacts: Ints, program: int) -> None:
+        """:meth:`add` of each (slot, contact) in one program."""
+        for slot, contact in zip(slots.tolist(), contacts.tolist(), strict=True):
+            self.add(slot, contact, program)
+
+    def pairs_of(self, start: int, stop: int) -> tuple[Ints, Ints]:
+        """(contacts, programs) of slots ``start`` to ``stop``; -1 for a slot never used."""
+        pairs = [self._pairs.get(slot, (-1, -1)) for slot in range(start, stop)]
+        found = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        return found[:, 0], found[:, 1]
 
     def remove(self, slot: int) -> None:
         """The enrollment in ``slot`` ended; its pair is still readable until the slot is reused."""
@@ -95,3 +114,12 @@ class PastIndex:
     def remove(self, contact: int, program: int) -> bool:
         """Forget the pair (a new enrollment began, the contact was deleted)."""
         return self._past.pop((contact, program), None) is not None
+
+    def exited_many(self, contacts: Ints, program: int) -> npt.NDArray[np.float64]:
+        """When each contact's last enrollment in the program ended (NaN: it has none)."""
+        found = (self._past.get((int(c), program)) for c in contacts)
+        return np.array([np.nan if p is None else p.exited_at for p in found], dtype=np.float64)
+
+    def remove_many(self, contacts: Ints, program: int) -> npt.NDArray[np.bool_]:
+        """:meth:`remove` of each contact in one program; whether each had an entry."""
+        return np.array([self.remove(int(c), program) for c in contacts], dtype=np.bool_)

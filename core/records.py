@@ -1,22 +1,26 @@
 """A contact's durable record: everything one shard knows of one contact, in one value.
 
 The store keeps a record per contact (msgpack, in bucketed hashes); a shard is rebuilt from its
-partition's records and its own record (:mod:`snapshot`). A record is a list, positions fixed,
-trailing empty positions dropped (most contacts have no history or sends):
+partition's records, its enrollment rows (:mod:`rows`) and its own record (:mod:`snapshot`). A
+record is a list, positions fixed, trailing empty positions dropped (most contacts have no
+history or sends):
 
 ====  ==========  ==================================================================
  pos  name        what
 ====  ==========  ==================================================================
   0   id          the contact id
-  1   profile     fields by name, ``groups`` (names), the flags that are set
-  2   history     ``[event, [[time, program, message, props], ...]]`` by names, oldest first
-  3   statuses    ``[message, status]`` of each message sent
-  4   live        live enrollments: ``[program, slot, generation, node, wait, converted,
-                  visits, entered_at, node_after, due, loops]``
-  5   past        ended enrollments: ``[program, entered_at, exited_at, converted]``
-  6   sends       ``[channel, [times]]`` for frequency caps
-  7   dates       ``[program, entry, due]``: the contact's next date entries
+  1   slot        the contact's slot in the shard (enrollment rows name contacts by slot)
+  2   profile     fields by name, ``groups`` (names), the flags that are set
+  3   history     ``[event, [[time, program, message, props], ...]]`` by names, oldest first
+  4   statuses    ``[message, status]`` of each message sent
+  5   loops       ``[enrollment slot, [[goto node, jumps taken], ...]]`` of live enrollments
+  6   past        ended enrollments: ``[program, entered_at, exited_at, converted]``
+  7   sends       ``[channel, [times]]`` for frequency caps
+  8   dates       ``[program, entry, due]``: the contact's next date entries
 ====  ==========  ==================================================================
+
+Live enrollments are rows of their own (:mod:`rows`): a contact that enrolls, waits or moves
+on changes its row, not its record.
 
 Names, not catalog ids, wherever the catalog grows at run time or differs between processes
 (fields, groups, events, props, messages): a partition can move to another process. Programs are
@@ -30,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 from .bytecode import NONE, Status
 from .contacts import FLAG_FIELDS, GROUPS_FIELD
-from .enrollments import Row, Wait
 from .program import EntryKind
 
 if TYPE_CHECKING:
@@ -49,15 +52,16 @@ def contact_record(shard: Shard, slot: int) -> Record:
     assert contact is not None, "a deleted contact has no record"
     record: Record = [
         contact,
+        slot,
         _profile(shard, slot),
         _history(shard, slot),
         [[shard.catalog.messages.name(m), s] for m, s in shard.history.statuses_of(slot)],
-        _live(shard, slot),
+        _loops(shard, slot),
         _past(shard, slot),
         _sends(shard, slot),
         _dates(shard, slot),
     ]
-    while len(record) > 2 and not record[-1]:
+    while len(record) > 3 and not record[-1]:
         record.pop()
     return record
 
@@ -65,19 +69,20 @@ def contact_record(shard: Shard, slot: int) -> Record:
 def restore_contact(shard: Shard, record: Record) -> None:
     """Put a contact back from its record (no event fires, no entry runs)."""
     try:
-        contact = record[0]
-        slot, created = shard.contacts.ensure(contact)
-        if not created:
-            raise RecordError(f"contact {contact!r} has two records")
-        parts = [*record, *([[]] * (8 - len(record)))]
-        shard.contacts.update(slot, parts[1])
-        _restore_history(shard, slot, parts[2], parts[3])
-        _restore_live(shard, slot, parts[4])
-        for program, entered, exited, converted in parts[5]:
+        contact, slot = record[0], record[1]
+        if not isinstance(contact, str) or not isinstance(slot, int):
+            raise TypeError("a record starts with the contact's id and slot")
+        shard.contacts.ensure_at(contact, slot)
+        parts = [*record, *([[]] * (9 - len(record)))]
+        shard.contacts.update(slot, parts[2])
+        _restore_history(shard, slot, parts[3], parts[4])
+        for live, loops in parts[5]:
+            shard.enrollments.loops[live] = {node: taken for node, taken in loops}
+        for program, entered, exited, converted in parts[6]:
             shard.enrollments.past.set(slot, program, entered, exited, bool(converted))
-        for channel, times in parts[6]:
+        for channel, times in parts[7]:
             shard.sends[(slot, channel)] = list(times)
-        for program, entry, due in parts[7]:
+        for program, entry, due in parts[8]:
             shard.agenda.schedule(("date", program, entry, slot), due)
     except (TypeError, ValueError, IndexError, KeyError) as error:
         who = record[0] if isinstance(record, list) and record else record
@@ -138,29 +143,15 @@ def _restore_history(shard: Shard, slot: int, kept: list[Any], statuses: list[An
             history.raise_status(slot, message_id, Status(status))
 
 
-def _live(shard: Shard, slot: int) -> list[Any]:
+def _loops(shard: Shard, slot: int) -> list[Any]:
     enrollments = shard.enrollments
-    rows = []
+    found = []
     for program in range(len(shard.programs)):
         live = enrollments.of(slot, program)
-        if live is None:
-            continue
-        row = enrollments.row(live)
-        due = shard.timers.due(live) if row.wait in (Wait.TIMER, Wait.EVENT) else None
-        rows.append([program, live, *row[:-1], due, [list(pair) for pair in row.loops]])
-    return rows
-
-
-def _restore_live(shard: Shard, slot: int, rows: list[Any]) -> None:
-    for program, live, *columns, due, loops in rows:
-        if not 0 <= program < len(shard.programs):
-            raise RecordError(f"an enrollment names program #{program}, which is not deployed")
-        row = Row._make([*columns, [(node, taken) for node, taken in loops]])
-        if not 0 <= row.node < len(shard.programs[program].compiled.nodes):
-            raise RecordError(f"an enrollment stands on node #{row.node}, which does not exist")
-        shard.enrollments.restore(live, slot, program, row)
-        if due is not None:
-            shard.timers.schedule_one(live, int(due))
+        loops = enrollments.loops.get(live) if live is not None else None
+        if loops:
+            found.append([live, sorted([node, taken] for node, taken in loops.items())])
+    return found
 
 
 def _past(shard: Shard, slot: int) -> list[Any]:

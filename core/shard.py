@@ -176,6 +176,10 @@ class Shard:
         self._keep = keep_guards(self.programs, self.catalog)
         self._router = self._new_router()
 
+    def listens(self, event: int) -> bool:
+        """Whether an active program reacts to the event id, or history keeps it."""
+        return event in self._routes or event in self._keep
+
     def _new_router(self) -> Router:
         """The compiled pass over the events that concern no program (see routing.py)."""
         table = gates(self._routes, self._keep, self.catalog)
@@ -313,6 +317,7 @@ class Shard:
         state = self.programs[enrollments.program(slot)]
         self.touched.add(enrollments.contact(slot))
         if state.status is Status.PAUSED:
+            enrollments.changed(slot)
             enrollments.wait[slot] = Wait.PARKED
             state.parked.append((slot, enrollments.ident(slot), self.now))
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -18,9 +18,12 @@ from .hotpath import TimerWheel
 from .lifecycle import ProgramState, Status
 from .program import CompiledProgram
 from .records import Record, RecordError, restore_contact
+from .rows import restore_rows
 from .shard import Shard
 from .trace import Stats
 
+#: the layout of the records this code writes; a store written with another is refused
+LAYOUT = 2
 #: (program id, version) -> that version compiled in the shard's catalog
 Programs = Callable[[str, str], CompiledProgram]
 
@@ -28,6 +31,7 @@ Programs = Callable[[str, str], CompiledProgram]
 def shard_record(shard: Shard) -> dict[str, Any]:
     """What the shard knows beyond its contacts."""
     return {
+        "layout": LAYOUT,
         "now": shard.now,
         "top": shard.enrollments.top,
         "programs": [_program(state) for state in shard.programs],
@@ -45,15 +49,22 @@ def restore(
     record: dict[str, Any],
     contacts: Iterable[Record],
     programs: Programs,
+    rows: Mapping[int, bytes],
 ) -> None:
-    """Rebuild a new, empty shard from its record and its contacts' records.
+    """Rebuild a new, empty shard from its record, its contacts' records and its enrollment
+    rows (chunk -> bytes, :mod:`rows`).
 
     Raises:
-        RecordError: a record that does not fit (a program version the caller cannot give,
-            a malformed contact record).
+        RecordError: a record that does not fit (another layout, a program version the
+            caller cannot give, a malformed contact record or enrollment row).
     """
     if shard.programs or len(shard.contacts):
         raise RecordError("a shard is restored only when new")
+    if record.get("layout") != LAYOUT:
+        raise RecordError(
+            f"partition {shard.partition} was stored with record layout "
+            f"{record.get('layout', 1)}; this parcours reads layout {LAYOUT}"
+        )
     shard.now = float(record["now"])
     shard.timers = TimerWheel(math.floor(shard.now))
     for index, saved in enumerate(record["programs"]):
@@ -63,9 +74,14 @@ def restore(
         shard.agenda.schedule(tuple(key), due)
     for contact in contacts:
         restore_contact(shard, contact)
+    try:
+        restore_rows(shard, rows)
+    except (ValueError, KeyError) as error:
+        raise RecordError(f"partition {shard.partition}'s enrollment rows: {error}") from error
     shard.enrollments.settle(int(record["top"]))
     _restore_stats(shard.stats, record["stats"])
     shard.touched.clear()
+    shard.enrollments.committed()
     shard.erased.clear()
     shard.lifted.clear()
 

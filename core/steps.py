@@ -52,6 +52,7 @@ def view(
 def enter(shard: Shard, state: ProgramState, slot: int, node: int) -> None:
     """Move the enrollment onto ``node``."""
     enrollments = shard.enrollments
+    enrollments.changed(slot)
     enrollments.node[slot] = node
     enrollments.visits[slot] += 1
     enrollments.reached(slot, shard.now)
@@ -91,6 +92,7 @@ def leave(shard: Shard, state: ProgramState, slot: int, reason: str) -> None:
 
 
 def wait(shard: Shard, slot: int, due: float, kind: Wait) -> int:
+    shard.enrollments.changed(slot)
     shard.enrollments.wait[slot] = kind
     shard.timers.schedule_one(slot, math.ceil(due))
     return WAIT

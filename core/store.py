@@ -71,6 +71,11 @@ class Commit:
     #: ids deleted for privacy: their messages leave the outbox, their ids stay suppressed
     suppress: list[str] = field(default_factory=list)
     lift: list[str] = field(default_factory=list)  #: suppressed ids an upsert brought back
+    #: enrollment rows: chunk -> (byte offset, bytes) runs to write in place (:mod:`rows`)
+    rows: dict[int, list[tuple[int, bytes]]] = field(default_factory=dict)
+    #: chunks of rows the store does not have yet: each starts as ``chunk_size`` zero bytes
+    new_chunks: list[int] = field(default_factory=list)
+    chunk_size: int = 0
 
 
 @dataclass
@@ -81,6 +86,7 @@ class Loaded:
     cursor: str | None
     contacts: list[bytes]
     suppressed: set[str]
+    rows: dict[int, bytes] = field(default_factory=dict)  #: chunk -> its enrollment rows
 
 
 class Store(Protocol):

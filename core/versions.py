@@ -43,6 +43,7 @@ def replace(shard: Shard, state: ProgramState, program: CompiledProgram) -> Depl
         shard.touched.add(enrollments.contact(slot))
         node = enrollments.node[slot]
         if node in mapping:
+            enrollments.changed(slot)
             enrollments.node[slot] = mapping[node]
             if slot in loops:  # goto counts follow their node to its new index
                 loops[slot] = {mapping[n]: c for n, c in loops[slot].items() if n in mapping}

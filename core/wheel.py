@@ -50,6 +50,11 @@ class TimerWheel:
         found = self._pending.get(handle)
         return None if found is None else found[0]
 
+    def dues(self, start: int, stop: int) -> npt.NDArray[np.int64]:
+        """The due second of handles ``start`` to ``stop`` (0 for a handle with no timer)."""
+        found = (self._pending.get(handle) for handle in range(start, stop))
+        return np.array([0 if f is None else f[0] for f in found], dtype=np.int64)
+
     def next_due(self) -> int | None:
         """The earliest due second among pending timers (None when there is none)."""
         heap, pending = self._heap, self._pending

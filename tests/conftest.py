@@ -8,11 +8,17 @@ from pathlib import Path
 import pytest
 import redis
 
+from parcours.core.clock import VirtualClock
+from parcours.core.registries.memory import MemoryRegistry
+from parcours.core.registries.redis import RedisRegistry
+from parcours.core.registry import Registry
 from parcours.core.store import Store
 from parcours.core.stores.embedded import EmbeddedValkey
 from parcours.core.stores.memory import MemoryStore
 from parcours.core.stores.redis import RedisStore
 
+#: when registry tests start (2026-01-01T00:00:00Z)
+REGISTRY_START = 1_767_225_600.0
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).resolve().parent / "data"
@@ -59,3 +65,15 @@ def new_store(request: pytest.FixtureRequest) -> Callable[[], Store]:
 @pytest.fixture
 def store(new_store: Callable[[], Store]) -> Store:
     return new_store()
+
+
+@pytest.fixture(params=["memory", "valkey"])
+def registry(request: pytest.FixtureRequest) -> Registry:
+    """Each registry test runs on the memory registry and on the embedded Valkey (emptied): an
+    empty registry on a virtual clock (``registry.clock``) at :data:`REGISTRY_START`."""
+    clock = VirtualClock(REGISTRY_START)
+    if request.param == "memory":
+        return MemoryRegistry(clock)
+    client: redis.Redis = request.getfixturevalue("valkey")
+    client.flushall()
+    return RedisRegistry(client, clock=clock)

@@ -18,7 +18,8 @@ from parcours.core.events import Event
 from parcours.core.store import Store
 
 TEXT = st.text(min_size=1, max_size=8)
-PROPERTIES = st.dictionaries(TEXT, st.none() | st.integers() | TEXT | st.lists(TEXT), max_size=3)
+INTEGERS = st.integers(-(2**63), 2**63 - 1)
+PROPERTIES = st.dictionaries(TEXT, st.none() | INTEGERS | TEXT | st.lists(TEXT), max_size=3)
 EVENTS = st.lists(
     st.builds(
         Event,
@@ -63,6 +64,12 @@ def test_select_keeps_the_chosen_events_in_order(events: list[Event], data: st.D
 def test_a_malformed_entry_says_what_is_wrong(data: bytes, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         EventBatch.unpack(data)
+
+
+def test_properties_that_cannot_be_stored_are_named() -> None:
+    batch = EventBatch.of([Event("a", "x", START), Event("b", "y", START, {"n": 2**70})])
+    with pytest.raises(ValueError, match=r"event 1 \('b' 'y'\): its properties cannot be stored"):
+        batch.pack()
 
 
 def test_parse_batch_keeps_what_parses_and_names_the_rest() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -66,6 +67,17 @@ def test_tables_grow_and_shrink_through_many_pairs(twin: str) -> None:
     assert len(live) == len(past) == 2500
 
 
+def test_bulk_adds_and_removes_are_the_single_ones(twin: str) -> None:
+    live, past = LIVE[twin](), PAST[twin]()
+    live.add_many(np.array([5, 6, 7]), np.array([1, 2, 3]), 2)
+    assert [live.get(c, 2) for c in (1, 2, 3, 4)] == [5, 6, 7, -1]
+    with pytest.raises(KeyError, match="already has a live enrollment"):
+        live.add_many(np.array([8]), np.array([2]), 2)
+    past.set(2, 1, 10.0, 20.0, False)
+    assert past.remove_many(np.array([1, 2, 2]), 1).tolist() == [False, True, False]
+    assert past.get(2, 1) is None and len(past) == 0
+
+
 def test_the_compiled_index_refuses_what_its_columns_cannot_hold() -> None:
     with pytest.raises(OverflowError, match="out of the index's range"):
         CompiledLive().add(0, 2**31, 0)
@@ -103,7 +115,28 @@ def _run(enrollments: Enrollments, operations: list[tuple[Any, ...]]) -> list[An
             enrollments.forget(args[0], 4)
         seen.append((enrollments.pairs(), len(enrollments.past)))
         seen.append([enrollments.last(c, p) for c in range(41) for p in range(4)])
+        seen.append(_bulk_answers(enrollments))
     return seen
+
+
+def _bulk_answers(enrollments: Enrollments) -> list[Any]:
+    """What the bulk reads answer, held equal to the one-at-a-time reads they stand for."""
+    contacts = np.arange(-1, 42)
+    live, past = enrollments.live, enrollments.past
+    answers = []
+    for program in range(4):
+        slots = live.get_many(contacts, program).tolist()
+        assert slots == [live.get(int(c), program) for c in contacts]
+        exited = [None if np.isnan(e) else e for e in past.exited_many(contacts, program)]
+        each = [past.get(int(c), program) for c in contacts]
+        assert exited == [None if p is None else p.exited_at for p in each]
+        answers.append((slots, exited))
+    used, programs = live.pairs_of(-1, 210)
+    assert [(c, p) for c, p in zip(used, programs, strict=True) if p >= 0] == [
+        (live.contact(s), live.program(s)) for s in range(0, 210) if programs[s + 1] >= 0
+    ]
+    answers.append((used.tolist(), programs.tolist()))
+    return answers
 
 
 @settings(max_examples=150, deadline=None)

@@ -86,6 +86,7 @@ def play(wheel_class: Any, operations: list[tuple[str, Any]]) -> list[Any]:
         assert (moment is None) == (not pending)
         # a lower bound of the next due time; timers already due are due now
         assert moment is None or moment <= max(min(pending.values()), reference.now)
+        assert timers.dues(-2, 64).tolist() == [pending.get(h, 0) for h in range(-2, 64)]
         answers.append(answer)
     return answers
 

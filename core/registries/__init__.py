@@ -1,0 +1,1 @@
+"""Implementations of :class:`parcours.core.registry.Registry`."""

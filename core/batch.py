@@ -162,12 +162,43 @@ def parse_batch(
     """
     events: list[Event] = []
     refused: list[tuple[int, Refused]] = []
+    positions: list[int] = []
     for position, raw in enumerate(raws):
         try:
             events.append(raw if isinstance(raw, Event) else _parse(raw, now))
+            positions.append(position)
         except Refused as refusal:
             refused.append((position, refusal))
+    if not _packs([dict(event.properties) for event in events]):
+        events = _storable(events, positions, refused)
     return EventBatch.of(events), refused
+
+
+def _packs(value: object) -> bool:
+    """Whether the input stream can store ``value`` (msgpack: integers of 64 bits at most,
+    no objects of other types)."""
+    try:
+        msgpack.packb(value, use_bin_type=True)
+    except (OverflowError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _storable(
+    events: list[Event], positions: list[int], refused: list[tuple[int, Refused]]
+) -> list[Event]:
+    """The events whose properties the stream can store; each other one is refused, in place
+    (one bad event does not cost its batch). Only run once the whole batch failed to pack."""
+    kept = []
+    for event, position in zip(events, positions, strict=True):
+        if _packs(dict(event.properties)):
+            kept.append(event)
+        else:
+            detail = "the event's properties cannot be stored (an integer beyond 64 bits, or a"
+            refusal = Refused("bad_properties", f"{detail} value that is not JSON-like)")
+            refused.append((position, refusal))
+    refused.sort(key=lambda pair: pair[0])
+    return kept
 
 
 def _parse(raw: object, now: float) -> Event:

@@ -92,6 +92,24 @@ def test_parse_batch_keeps_what_parses_and_names_the_rest() -> None:
     ]
 
 
+def test_parse_batch_refuses_only_the_events_the_stream_cannot_store() -> None:
+    raws = [
+        {"contact": "a", "event": "x", "properties": {"n": 2**64}},
+        {"event": "x"},
+        {"contact": "b", "event": "y", "properties": {"n": 2**63 - 1, "when": object()}},
+        {"contact": "c", "event": "z", "properties": {"n": -(2**63)}},
+    ]
+    batch, refused = parse_batch(raws, START)
+    assert [(e.contact, e.properties) for e in batch.events()] == [("c", {"n": -(2**63)})]
+    assert [(position, r.reason) for position, r in refused] == [
+        (0, "bad_properties"),
+        (1, "no_contact"),
+        (2, "bad_properties"),
+    ]
+    assert "cannot be stored" in str(refused[0][1])
+    assert EventBatch.unpack(batch.pack()).events() == batch.events()
+
+
 def test_a_message_id_is_kept_once_in_a_batch_and_across_batches(store: Store) -> None:
     first = {"contact": "a", "event": "x", "messageId": "m1"}
     assert (

@@ -13,6 +13,7 @@ work (:class:`~store.StoreError`) until it is rebuilt from the store.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +26,7 @@ from .imports import Imported, import_contacts
 from .outbox import ListOutbox
 from .program import CompiledProgram
 from .records import contact_record
+from .registry import Operation
 from .rows import CHUNK, ROW, dirty_runs
 from .shard import Shard
 from .snapshot import Programs, restore, shard_record
@@ -56,6 +58,9 @@ class Partition:
         programs: (program id, version) -> compiled program, to rebuild the deployed ones.
     """
 
+    #: what a registry operation other than ``deploy`` calls on the shard
+    MOVES = ("activate", "pause", "resume", "stop")
+
     def __init__(
         self,
         store: Store,
@@ -72,9 +77,13 @@ class Partition:
         self.cursor = loaded.cursor
         self.shard.deleted.update(loaded.suppressed)
         self._chunks = len(loaded.rows)  #: chunks of enrollment rows the store has
+        #: seq of the last registry operation applied (:meth:`follow`), kept in the shard record
+        self.applied = 0
         if loaded.shard is not None:
+            saved = unpack(loaded.shard)
             contacts = (unpack(record) for record in loaded.contacts)
-            restore(self.shard, unpack(loaded.shard), contacts, programs, loaded.rows)
+            restore(self.shard, saved, contacts, programs, loaded.rows)
+            self.applied = int(saved.get("applied", 0))
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -128,6 +137,50 @@ class Partition:
     def stop(self, program_id: str) -> None:
         self._operation(lambda: self.shard.stop(program_id))
 
+    def follow(
+        self,
+        operations: Iterable[Operation],
+        version_of: Callable[[str, int], CompiledProgram],
+    ) -> int:
+        """Apply the registry's operations (:mod:`registry`) this partition has not applied yet,
+        in order, each committed with its seq: after a restart none is applied twice and none
+        is skipped, so every partition runs the same versions in the same statuses.
+
+        Parameters:
+            operations: the log from any point at or before the first one not applied yet.
+            version_of: (program id, version number) -> that version compiled.
+
+        Returns:
+            How many operations were applied.
+
+        Raises:
+            ValueError: an operation's seq leaves a gap after the last one applied (the log
+                was read from too far on); nothing after the gap is applied.
+        """
+        done = 0
+        for operation in operations:
+            if operation.seq <= self.applied:
+                continue
+            if operation.seq != self.applied + 1:
+                raise ValueError(
+                    f"partition {self.partition} applied operation {self.applied}, "
+                    f"then was given {operation.seq}: the log has a gap"
+                )
+            self._operation(functools.partial(self._apply, operation, version_of))
+            done += 1
+        return done
+
+    def _apply(
+        self, operation: Operation, version_of: Callable[[str, int], CompiledProgram]
+    ) -> None:
+        if operation.name == "deploy":
+            self.shard.deploy(version_of(operation.program, operation.version))
+        elif operation.name in self.MOVES:
+            getattr(self.shard, operation.name)(operation.program)
+        else:
+            raise ValueError(f"operation {operation.seq} is '{operation.name}', not one we know")
+        self.applied = operation.seq
+
     def upsert_contact(self, contact: str, fields: Mapping[str, Any]) -> None:
         self._operation(lambda: self.shard.upsert_contact(contact, fields))
 
@@ -175,6 +228,7 @@ class Partition:
         for contact in shard.erased:
             contacts[contact] = None
         record = shard_record(shard)
+        record["applied"] = self.applied
         outbox = list(self._outbox.entries)
         batch = Commit(
             pack(record), cursor, contacts, outbox, sorted(shard.erased), sorted(shard.lifted)

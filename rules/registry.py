@@ -77,3 +77,47 @@ def compile_version(
     return compile_program(
         program_of(registry.source(program_id, version), default_timezone), catalog
     )
+
+
+class CompiledVersions:
+    """The registry's versions compiled in one catalog, each once: what a partition deploys
+    when it follows the operations log (by number, :meth:`number`) and what it rebuilds its
+    programs from after a restart (by the digest its record keeps, :meth:`digest`).
+
+    Parameters:
+        registry: where the versions are.
+        catalog: the shard's name tables (one per process: records keep names, not ids).
+        default_timezone: the workspace's time zone.
+    """
+
+    def __init__(self, registry: Registry, catalog: Catalog, default_timezone: str = "UTC") -> None:
+        self.registry = registry
+        self.catalog = catalog
+        self.default_timezone = default_timezone
+        self._compiled: dict[tuple[str, int], CompiledProgram] = {}
+
+    def number(self, program_id: str, version: int) -> CompiledProgram:
+        """Version ``version`` (1, 2, ...) of the program.
+
+        Raises:
+            ProgramError: the version does not validate.
+            RegistryError: the registry has no such version, or it does not read.
+        """
+        key = (program_id, version)
+        if key not in self._compiled:
+            self._compiled[key] = compile_version(
+                self.registry, program_id, version, self.catalog, self.default_timezone
+            )
+        return self._compiled[key]
+
+    def digest(self, program_id: str, digest: str) -> CompiledProgram:
+        """The version of the program whose source has this digest (a shard record's version).
+
+        Raises:
+            KeyError: no version of the program has it.
+        """
+        for recorded in reversed(self.registry.versions(program_id)):
+            compiled = self.number(program_id, recorded.number)
+            if compiled.version == digest:
+                return compiled
+        raise KeyError((program_id, digest))

@@ -1,10 +1,8 @@
 """The engine on a real-looking stream: every example program deployed, most events concern none.
 
-A shop's stream, per 1,000 events: 620 events no program names (product and screen views,
-searches, sessions), 300 page views (3 of them the pricing page, which alerts sales), 30
-delivery and open reports, and 50 that programs react to (carts, orders, forms, scores,
-meetings). Contacts exist beforehand. The time includes every transition and timer that fires
-(welcome delays, cart reminders ...) while the stream covers two days.
+The shop's stream of ops/workload.py (most events concern no program) from contacts that exist
+beforehand. The time includes every transition and timer that fires (welcome delays, cart
+reminders ...) while the stream covers two days.
 
 The peer is durable_rules (a Rete engine in C with a Python API, from PyPI), given one rule per
 entry trigger of the same programs, on the same events: it only matches, and keeps no
@@ -16,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -30,37 +27,16 @@ from parcours.core.events import Event
 from parcours.core.outbox import ListOutbox
 from parcours.core.program import CompiledProgram, EntryKind
 from parcours.core.shard import Shard
+from parcours.ops import workload
 from parcours.rules import compile_workspace, load_project
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 START = 1_796_112_000.0
-#: (weight per 1,000, event name, properties)
-MIX: list[tuple[int, str, dict[str, Any]]] = [
-    (250, "product.viewed", {"sku": "A-1"}),
-    (150, "screen.viewed", {"screen": "home"}),
-    (120, "search.performed", {"query": "shoes"}),
-    (100, "session.started", {}),
-    (297, "page.viewed", {"path": "/blog"}),
-    (3, "page.viewed", {"path": "/pricing"}),
-    (20, "email.delivered", {"program": "welcome-coupon", "message": "welcome"}),
-    (10, "email.opened", {"program": "welcome-coupon", "message": "welcome"}),
-    (15, "cart.updated", {"items": 2, "total": 80}),
-    (10, "order.completed", {"total": 120, "order_id": "o1"}),
-    (15, "form.submitted", {"form": "newsletter"}),
-    (5, "score.changed", {"score": 60}),
-    (5, "meeting.booked", {}),
-]
 
 
 def stream(contacts: int, count: int, seed: int = 11) -> list[Event]:
-    rng = random.Random(seed)
-    weights = [w for w, _, _ in MIX]
-    picks = rng.choices(range(len(MIX)), weights, k=count)
-    times = sorted(START + rng.random() * 2 * 86400 for _ in range(count))
-    return [
-        Event(f"c{rng.randrange(contacts)}", MIX[pick][1], at, MIX[pick][2])
-        for pick, at in zip(picks, times, strict=True)
-    ]
+    """The shop's stream over two days (ops/workload.py)."""
+    return workload.stream(contacts, count, START, 2 * 86400, seed)
 
 
 def engine_rate(contacts: int, events: list[Event]) -> tuple[float, int, int]:
@@ -135,8 +111,7 @@ def _action(name: str) -> Any:
 
 def noise(events: list[Event]) -> list[Event]:
     """The events of the stream that no program names (the router's own rate)."""
-    named = {name for _, name, _ in MIX[4:]}
-    return [e for e in events if e.name not in named]
+    return [e for e in events if e.name in workload.UNNAMED]
 
 
 def figures(contacts: int, count: int) -> dict[str, float | None]:

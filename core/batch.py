@@ -18,7 +18,7 @@ from typing import Any
 
 import msgpack
 
-from .events import Event, Refused, parse_event
+from .events import Event, EventRow, Refused, is_mapping, read_event
 
 #: the columns of a packed batch, in order (the layout of an input stream entry)
 COLUMNS = ("contacts", "names", "codes", "times", "properties", "message_ids")
@@ -53,19 +53,20 @@ class EventBatch:
     @classmethod
     def of(cls, events: Iterable[Event]) -> EventBatch:
         """The columns of events already checked (:class:`~events.Event` objects)."""
-        batch = cls([], [], array("i"), array("d"), [], [])
+        return cls.of_rows(
+            [(e.contact, e.name, e.time, e.properties, e.message_id) for e in events]
+        )
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[EventRow]) -> EventBatch:
+        """The columns of checked events given as rows of their fields (the columns come from
+        one transposition, names get codes in the order they first appear)."""
+        if not rows:
+            return cls([], [], array("i"), array("d"), [], [])
+        contacts, names, times, properties, message_ids = map(list, zip(*rows, strict=True))
         code_of: dict[str, int] = {}
-        for event in events:
-            code = code_of.get(event.name)
-            if code is None:
-                code = code_of[event.name] = len(batch.names)
-                batch.names.append(event.name)
-            batch.contacts.append(event.contact)
-            batch.codes.append(code)
-            batch.times.append(event.time)
-            batch.properties.append(event.properties)
-            batch.message_ids.append(event.message_id)
-        return batch
+        codes = array("i", [code_of.setdefault(name, len(code_of)) for name in names])
+        return cls(contacts, list(code_of), codes, array("d", times), properties, message_ids)
 
     def __len__(self) -> int:
         return len(self.contacts)
@@ -155,23 +156,23 @@ class EventBatch:
 def parse_batch(
     raws: Iterable[Event | Mapping[str, Any]], now: float
 ) -> tuple[EventBatch, list[tuple[int, Refused]]]:
-    """Check Segment-style events (see :func:`events.parse_event`) into a batch.
+    """Check Segment-style events (see :func:`events.read_event`) into a batch.
 
     Returns:
         The batch of the events that parse, and (position, refusal) for each that does not.
     """
-    events: list[Event] = []
+    rows: list[EventRow] = []
     refused: list[tuple[int, Refused]] = []
     positions: list[int] = []
     for position, raw in enumerate(raws):
         try:
-            events.append(raw if isinstance(raw, Event) else _parse(raw, now))
+            rows.append(_read(raw, now))
             positions.append(position)
         except Refused as refusal:
             refused.append((position, refusal))
-    if not _packs([dict(event.properties) for event in events]):
-        events = _storable(events, positions, refused)
-    return EventBatch.of(events), refused
+    if not _packs([dict(row[3]) for row in rows]):
+        rows = _storable(rows, positions, refused)
+    return EventBatch.of_rows(rows), refused
 
 
 def _packs(value: object) -> bool:
@@ -185,14 +186,14 @@ def _packs(value: object) -> bool:
 
 
 def _storable(
-    events: list[Event], positions: list[int], refused: list[tuple[int, Refused]]
-) -> list[Event]:
+    rows: list[EventRow], positions: list[int], refused: list[tuple[int, Refused]]
+) -> list[EventRow]:
     """The events whose properties the stream can store; each other one is refused, in place
     (one bad event does not cost its batch). Only run once the whole batch failed to pack."""
     kept = []
-    for event, position in zip(events, positions, strict=True):
-        if _packs(dict(event.properties)):
-            kept.append(event)
+    for row, position in zip(rows, positions, strict=True):
+        if _packs(dict(row[3])):
+            kept.append(row)
         else:
             detail = "the event's properties cannot be stored (an integer beyond 64 bits, or a"
             refusal = Refused("bad_properties", f"{detail} value that is not JSON-like)")
@@ -201,7 +202,9 @@ def _storable(
     return kept
 
 
-def _parse(raw: object, now: float) -> Event:
-    if not isinstance(raw, Mapping):
+def _read(raw: object, now: float) -> EventRow:
+    if isinstance(raw, Event):
+        return raw.contact, raw.name, raw.time, raw.properties, raw.message_id
+    if not is_mapping(raw):
         raise Refused("not_an_object", f"an event must be a mapping, not {type(raw).__name__}")
-    return parse_event(raw, now)
+    return read_event(raw, now)

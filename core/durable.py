@@ -173,6 +173,7 @@ class Partition:
     def _apply(
         self, operation: Operation, version_of: Callable[[str, int], CompiledProgram]
     ) -> None:
+        self.shard.run_until(self.shard.clock.now())  # an operation happens now, not before
         if operation.name == "deploy":
             self.shard.deploy(version_of(operation.program, operation.version))
         elif operation.name in self.MOVES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from .values import parse_iso
 
@@ -17,6 +17,10 @@ from .values import parse_iso
 FUTURE_TOLERANCE = 3600.0
 #: events older than this, relative to the engine's clock, update history but trigger nothing
 LATE_LIMIT = 7 * 86400.0
+#: a Segment ``identify`` call in the stream: its properties are the contact's fields, upserted
+#: in the stream's order; programs see what it changes (contact.created, contact.updated,
+#: group.joined), never the call itself
+IDENTIFY = "contact.identified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +42,17 @@ class Refused(Exception):
         self.reason = reason
 
 
-def parse_event(raw: Mapping[str, Any], now: float) -> Event:
-    """Build an :class:`Event` from a Segment-style mapping.
+#: an event's fields in :class:`Event`'s order (what a batch takes into its columns)
+EventRow = tuple[str, str, float, Mapping[str, Any], str | None]
+
+
+def read_event(raw: Mapping[str, Any], now: float) -> EventRow:
+    """The fields of an :class:`Event` from a Segment-style mapping (no object is built: a
+    batch takes them into its columns).
 
     Accepts ``contact`` (or ``userId``), ``event`` (or ``name``), ``timestamp`` (ISO 8601 or epoch
-    seconds; absent means now), ``properties`` and ``messageId``.
+    seconds; absent means now), ``properties`` and ``messageId``; or, with ``type: identify``,
+    ``traits`` instead of a name and properties (an :data:`IDENTIFY` event).
 
     Raises:
         Refused: no contact id, no event name, a time that cannot be read, properties that are
@@ -51,16 +61,26 @@ def parse_event(raw: Mapping[str, Any], now: float) -> Event:
     contact = raw.get("contact", raw.get("userId"))
     if not isinstance(contact, str) or not contact.strip():
         raise Refused("no_contact", "the event names no contact (contact or userId)")
-    name = raw.get("event", raw.get("name"))
-    if not isinstance(name, str) or not name.strip():
-        raise Refused("no_name", "the event has no name (event)")
-    properties = raw.get("properties") or {}
-    if not isinstance(properties, Mapping):
-        raise Refused("bad_properties", "the event's properties are not a mapping")
+    if raw.get("type") == "identify":
+        name, properties = IDENTIFY, raw.get("traits") or {}
+        if not is_mapping(properties):
+            raise Refused("bad_traits", "the identify call's traits are not a mapping")
+    else:
+        name, properties = raw.get("event", raw.get("name")), raw.get("properties") or {}
+        if not isinstance(name, str) or not name.strip():
+            raise Refused("no_name", "the event has no name (event)")
+        if not is_mapping(properties):
+            raise Refused("bad_properties", "the event's properties are not a mapping")
     message_id = raw.get("messageId")
     if message_id is not None and not isinstance(message_id, str):
         raise Refused("bad_message_id", "the event's messageId is not text")
-    return Event(contact, name, _time(raw.get("timestamp"), now), properties, message_id)
+    return contact, name, _time(raw.get("timestamp"), now), properties, message_id
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, a dict first: the ABC's check is a Python call, made
+    twice per event that enters."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _time(value: object, now: float) -> float:

@@ -132,7 +132,8 @@ class History:
 
     def kept(self, slot: int) -> list[tuple[int, Sequence[Event]]]:
         """Every kept event of the contact, by event id (its durable record)."""
-        return [(event, self.of(slot, event)) for event in self._events if self.of(slot, event)]
+        found = self._events.items()
+        return [(event, self.of(slot, event)) for event, runs in found if runs.span(slot)[1]]
 
     def statuses_of(self, slot: int) -> list[tuple[int, int]]:
         """(message, status) of every message the contact was sent, in first-sent order."""

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .shard import Shard
 
 Record = list[Any]
+_FLAG_BITS = [(name, int(flag)) for name, flag in FLAG_FIELDS.items()]
 
 
 class RecordError(ValueError):
@@ -90,12 +91,19 @@ def restore_contact(shard: Shard, record: Record) -> None:
 
 
 def _profile(shard: Shard, slot: int) -> dict[str, Any]:
-    profile = shard.contacts.snapshot(slot)
-    for name in FLAG_FIELDS:
-        if not profile[name]:
-            del profile[name]
-    if not profile[GROUPS_FIELD]:
-        del profile[GROUPS_FIELD]
+    """Fields by name, then the groups and the flags set, if any (plain ints: an IntFlag
+    operation costs a Python call, and every touched contact's record is made at each commit)."""
+    contacts, catalog = shard.contacts, shard.catalog
+    name = catalog.fields.name
+    profile = {name(field): value for field, value in contacts.fields[slot].items()}
+    groups = contacts.groups[slot]
+    if groups:
+        profile[GROUPS_FIELD] = sorted(catalog.groups.name(group) for group in groups)
+    flags = contacts.flags[slot]
+    if flags:
+        for flag, bit in _FLAG_BITS:
+            if flags & bit:
+                profile[flag] = True
     return profile
 
 
@@ -145,6 +153,8 @@ def _restore_history(shard: Shard, slot: int, kept: list[Any], statuses: list[An
 
 def _loops(shard: Shard, slot: int) -> list[Any]:
     enrollments = shard.enrollments
+    if not enrollments.loops:
+        return []  # no live enrollment took a goto: no need to look up each program's
     found = []
     for program in range(len(shard.programs)):
         live = enrollments.of(slot, program)
@@ -173,6 +183,8 @@ def _sends(shard: Shard, slot: int) -> list[Any]:
 
 
 def _dates(shard: Shard, slot: int) -> list[Any]:
+    if not shard.agenda:
+        return []  # nothing scheduled: no date entry to look up in each program
     dates = []
     for state in shard.programs:
         for entry in state.compiled.entries:

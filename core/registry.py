@@ -17,10 +17,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
+from .catalog import Catalog
 from .clock import Clock, SystemClock
 from .lifecycle import TRANSITIONS, LifecycleError, Status
+from .program import CompiledProgram
 
 #: a file's ending -> the format its text is read in
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
@@ -32,6 +34,20 @@ MOVES: dict[str, tuple[Status, Status | None]] = {
     "resume": (Status.ACTIVE, Status.PAUSED),
     "stop": (Status.STOPPED, None),
 }
+
+
+class VersionSource(Protocol):
+    """The registry's versions compiled in one catalog (``rules/registry.py`` builds it: core
+    does not read program files), what a partition that follows the log needs."""
+
+    catalog: Catalog
+
+    def number(self, program_id: str, version: int) -> CompiledProgram:
+        """Version ``version`` (1, 2, ...) of the program, compiled."""
+
+    def digest(self, program_id: str, digest: str) -> CompiledProgram:
+        """The version whose source has this digest (a shard record's version); KeyError
+        when there is none."""
 
 
 class RegistryError(Exception):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .bytecode import NONE, Cmp, Op
 from .evaluator import Decoded
+from .events import IDENTIFY
 from .feedback import GROUP_EVENTS, STATUS_OF
 from .lifecycle import Status
 from .program import EntryKind, WaitForNode
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
 #: (property name, texts one of which it must equal, texts one of which it must start with),
 #: all of which must hold
 Guard = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
-#: events the engine reads before any program (statuses, suppressions, group membership)
-FEEDBACK = frozenset(STATUS_OF) | GROUP_EVENTS
+#: events the engine reads before any program (statuses, suppressions, group membership,
+#: contacts' fields): never inert
+FEEDBACK = frozenset(STATUS_OF) | GROUP_EVENTS | {IDENTIFY}
 #: guards one of which an event must pass for history to keep it; None: keep every one
 Keep = tuple[Guard, ...] | None
 INF = float("inf")

@@ -19,7 +19,7 @@ from .clock import Clock
 from .conditions import fields_read
 from .contacts import Contacts
 from .enrollments import Enrollments, Wait
-from .events import FUTURE_TOLERANCE, LATE_LIMIT, Event, Refused
+from .events import FUTURE_TOLERANCE, IDENTIFY, LATE_LIMIT, Event, Refused
 from .feedback import apply_feedback
 from .history import History
 from .hotpath import Router, TimerWheel
@@ -194,6 +194,9 @@ class Shard:
             self.deleted.discard(contact)
             self.erased.discard(contact)
             self.lifted.add(contact)
+        self._upsert(contact, fields)
+
+    def _upsert(self, contact: str, fields: Mapping[str, Any]) -> None:
         slot, created = self.contacts.ensure(contact)
         self.touched.add(slot)
         changed, joined = self.contacts.update(slot, fields)
@@ -288,10 +291,14 @@ class Shard:
         """Run everything due up to the clock's now."""
         self.run_until(self.clock.now())
 
+    def next_moment(self) -> float | None:
+        """When the next timer or agenda item falls due (None: nothing is scheduled)."""
+        return _earliest(self.timers.next_moment(), self.agenda.next_due())
+
     def run_until(self, until: float) -> None:
         """Fire timers and agenda items due up to ``until``, in time order."""
         while True:
-            due = _earliest(self.timers.next_moment(), self.agenda.next_due())
+            due = self.next_moment()
             if due is None or due > until:
                 break
             self.now = max(self.now, due)
@@ -336,6 +343,9 @@ class Shard:
                 self.now = event.time
         late = event.time < self.now - LATE_LIMIT
         self.stats.events["late" if late else "accepted"] += 1
+        if event.name == IDENTIFY:  # a deleted contact was refused above: no accidental return
+            self._upsert(event.contact, event.properties)
+            return
         slot, created = self.contacts.ensure(event.contact)
         if created and event.name != "contact.created":  # first sight creates the contact
             self._apply(Event(event.contact, "contact.created", self.now), slot, late=False)

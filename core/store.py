@@ -14,6 +14,7 @@ Two implementations: :class:`stores.memory.MemoryStore` (tests, simulations) and
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -109,4 +110,29 @@ class Store(Protocol):
         """
 
     def outbox(self, partition: int) -> list[OutboxEntry]:
-        """The partition's committed messages, oldest first."""
+        """The partition's committed messages not acknowledged by a sender, oldest first."""
+
+    def waiting(self, partitions: Sequence[int], channel: str | None = None) -> list[int]:
+        """How many input entries each partition has not acknowledged yet (an entry holds a
+        batch of events), or with a ``channel`` how many of its messages no sender has, all
+        read at once."""
+
+    def read_outbox(
+        self, partition: int, channel: str, count: int
+    ) -> list[tuple[str, OutboxEntry]]:
+        """The oldest ``count`` messages of the channel that no sender acknowledged, with
+        their entry ids, oldest first."""
+
+    def acknowledge_outbox(self, partition: int, channel: str, through: str) -> None:
+        """The channel's messages up to entry ``through`` are sent: they leave the outbox.
+
+        Raises:
+            StoreError: nothing was written.
+        """
+
+    def sink_floor(self, channel: str) -> int:
+        """Where the channel's sink stood when a sender last found every message it had
+        written acknowledged (0 before that): a restarted sender reads what was written after
+        it to know what not to send again."""
+
+    def set_sink_floor(self, channel: str, offset: int) -> None: ...

@@ -16,14 +16,17 @@ from .graph import dot, mermaid
 from .journey import report, run_journey
 from .journey_file import journey_files, read_journey
 from .simulate import simulate
+from .up import add_commands
 
 DESCRIPTION = """\
 parcours runs marketing automation programs: files that say who enters, what happens to them,
 and when (see the program format in the README).
 
 Start here:
+  parcours demo                             the examples on 100,000 generated contacts
   parcours validate examples/               check every program of a folder
   parcours graph examples/welcome-coupon.yaml   draw a program as a Mermaid flowchart
+  parcours up examples/                     run a folder's programs as a service
 """
 EPILOG = "Run 'parcours COMMAND --help' for the options of one command."
 
@@ -81,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--days", type=int, default=30, help="default: 30")
     simulate.add_argument("--seed", type=int, default=1, help="default: 1 (same seed, same run)")
     simulate.set_defaults(run=run_simulate)
+    add_commands(commands)
     return parser
 
 

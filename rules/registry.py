@@ -80,7 +80,8 @@ def compile_version(
 
 
 class CompiledVersions:
-    """The registry's versions compiled in one catalog, each once: what a partition deploys
+    """The registry's versions compiled in one catalog, each once (core's
+    :class:`~parcours.core.registry.VersionSource`): what a partition deploys
     when it follows the operations log (by number, :meth:`number`) and what it rebuilds its
     programs from after a restart (by the digest its record keeps, :meth:`digest`).
 

@@ -16,7 +16,7 @@ def setup_commands() -> list[str]:
 
 def test_the_readme_has_exactly_two_setup_commands() -> None:
     first, second = setup_commands()
-    assert "parcours validate examples/" in first
+    assert "parcours demo" in first
     assert "pytest" in second
 
 

@@ -122,8 +122,9 @@ class OpenStore:
     """The server :func:`open_store` chose: its client, and the embedded server to stop when
     there is one. A context manager: leaving it closes the client and stops that server."""
 
-    def __init__(self, client: redis.Redis, server: EmbeddedValkey | None = None) -> None:
+    def __init__(self, client: redis.Redis, url: str, server: EmbeddedValkey | None = None):
         self.client = client
+        self.url = url  #: how other processes reach the server (``unix://`` when embedded)
         self.server = server  #: None: the server REDIS_URL names, which is not ours to stop
 
     def close(self) -> None:
@@ -157,6 +158,6 @@ def open_store(data_folder: Path, environ: Mapping[str, str] = os.environ) -> Op
     """
     url = environ.get("REDIS_URL")
     if url:
-        return OpenStore(connect(url))
+        return OpenStore(connect(url), url)
     server = EmbeddedValkey(data_folder)
-    return OpenStore(server.start(), server)
+    return OpenStore(server.start(), f"unix://{server.socket}", server)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
 from ..batch import EventBatch
 from ..clock import Clock, SystemClock
 from ..outbox import OutboxEntry
@@ -28,6 +31,7 @@ class MemoryStore:
         self.clock = clock or SystemClock()
         self.partitions: dict[int, _Partition] = {}
         self.refuse_writes = False
+        self.sink_floors: dict[str, int] = {}
 
     def _of(self, partition: int) -> _Partition:
         found = self.partitions.get(partition)
@@ -95,3 +99,35 @@ class MemoryStore:
 
     def outbox(self, partition: int) -> list[OutboxEntry]:
         return list(self._of(partition).outbox)
+
+    def waiting(self, partitions: Sequence[int], channel: str | None = None) -> list[int]:
+        if channel is None:
+            return [len(self._of(partition).stream) for partition in partitions]
+        outboxes = (self._of(partition).outbox for partition in partitions)
+        return [sum(entry.channel == channel for entry in outbox) for outbox in outboxes]
+
+    def read_outbox(
+        self, partition: int, channel: str, count: int
+    ) -> list[tuple[str, OutboxEntry]]:
+        # an entry's id is its rank among the channel's messages: acknowledgements take the
+        # oldest first, and one sender takes a channel, so ranks name the same messages
+        mine = (e for e in self._of(partition).outbox if e.channel == channel)
+        return [(str(rank), entry) for rank, entry in enumerate(itertools.islice(mine, count))]
+
+    def acknowledge_outbox(self, partition: int, channel: str, through: str) -> None:
+        if self.refuse_writes:
+            raise StoreError("the store refuses writes (out of memory)")
+        part, left = self._of(partition), int(through) + 1
+        kept = []
+        for entry in part.outbox:
+            if entry.channel == channel and left:
+                left -= 1
+            else:
+                kept.append(entry)
+        part.outbox = kept
+
+    def sink_floor(self, channel: str) -> int:
+        return self.sink_floors.get(channel, 0)
+
+    def set_sink_floor(self, channel: str, offset: int) -> None:
+        self.sink_floors[channel] = offset

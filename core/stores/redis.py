@@ -7,6 +7,7 @@ same layout and a commit (one MULTI/EXEC) never spans two cluster slots.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -44,6 +45,34 @@ if #seen > 0 then return seen end
 for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
 redis.call('XADD', KEYS[1], '*', 'n', ARGV[3], 'e', ARGV[2])
 return seen
+"""
+
+
+#: Write a commit's contact records and messages: one command in the commit's MULTI instead of
+#: one per bucket and per message (each costs its packing and its QUEUED reply). KEYS: the
+#: buckets to write, then the buckets to delete from, then the outbox streams (every key
+#: declared, all of one partition's hash tag); ARGV[1] and ARGV[2]: how many keys of the first
+#: two kinds; ARGV[3]: key by key, its values in one msgpack list of lists (packed once in C
+#: rather than argument by argument): contact and record pairs, contact ids, contact and
+#: message pairs. Values go to HSET and HDEL in runs of ``RUN``, under Lua's limit on what
+#: ``unpack`` may return.
+RECORDS = """
+local RUN = 200
+local writes, deletes = tonumber(ARGV[1]), tonumber(ARGV[2])
+local values = cmsgpack.unpack(ARGV[3])
+for i = 1, #KEYS do
+  local mine = values[i]
+  if i <= writes + deletes then
+    local verb = i <= writes and 'HSET' or 'HDEL'
+    for j = 1, #mine, RUN do
+      redis.call(verb, KEYS[i], unpack(mine, j, math.min(j + RUN - 1, #mine)))
+    end
+  else
+    for j = 1, #mine, 2 do
+      redis.call('XADD', KEYS[i], '*', 'c', mine[j], 'm', mine[j + 1])
+    end
+  end
+end
 """
 
 
@@ -146,26 +175,14 @@ class RedisStore:
         erased = self._outbox_of(partition, set(commit.suppress)) if commit.suppress else []
         pipe = self.client.pipeline(transaction=True)
         pipe.set(self.key(partition, "shard"), commit.shard)
-        written: dict[int, dict[str, bytes]] = defaultdict(dict)
-        removed: dict[int, list[str]] = defaultdict(list)
-        for contact, record in commit.contacts.items():
-            if record is None:
-                removed[bucket_of(contact)].append(contact)
-            else:
-                written[bucket_of(contact)][contact] = record
-        for bucket, records in written.items():
-            pipe.hset(self.key(partition, f"c:{bucket}"), mapping=records)  # type: ignore[arg-type]
-        for bucket, contacts in removed.items():
-            pipe.hdel(self.key(partition, f"c:{bucket}"), *contacts)
+        keys, args = self._records_and_messages(partition, commit)
+        if keys:  # EVAL, not EVALSHA: a NOSCRIPT inside MULTI would let the rest commit
+            pipe.eval(RECORDS, len(keys), *keys, *args)
         for chunk in commit.new_chunks:
             pipe.set(self.key(partition, f"e:{chunk}"), bytes(commit.chunk_size), nx=True)
         for chunk, runs in commit.rows.items():
             for offset, data in runs:
                 pipe.setrange(self.key(partition, f"e:{chunk}"), offset, data)
-        for entry in commit.outbox:
-            if entry.contact not in commit.suppress:
-                fields = {"c": entry.contact, "m": _pack([*entry[:-1], dict(entry.options)])}
-                pipe.xadd(self.key(partition, f"out:{entry.channel}"), fields)  # type: ignore[arg-type]
         for stream, entry_id in erased:
             pipe.xdel(stream, entry_id)
         if commit.suppress:
@@ -177,12 +194,35 @@ class RedisStore:
             pipe.xtrim(self.key(partition, "in"), minid=_after(commit.cursor))
         self._call(pipe.execute)
 
+    def _records_and_messages(
+        self, partition: int, commit: Commit
+    ) -> tuple[list[str], list[bytes | str | int]]:
+        """KEYS and ARGV of :data:`RECORDS` for the commit's records and messages (those of
+        contacts deleted in the same commit left out)."""
+        written: dict[str, list[bytes | str]] = defaultdict(list)
+        removed: dict[str, list[bytes | str]] = defaultdict(list)
+        for contact, record in commit.contacts.items():
+            bucket = self.key(partition, f"c:{bucket_of(contact)}")
+            if record is None:
+                removed[bucket].append(contact)
+            else:
+                written[bucket] += (contact, record)
+        sent: dict[str, list[bytes | str]] = defaultdict(list)
+        suppressed = set(commit.suppress)
+        for entry in commit.outbox:
+            if entry.contact not in suppressed:
+                message = _pack([*entry[:-1], dict(entry.options)])
+                sent[self.key(partition, f"out:{entry.channel}")] += (entry.contact, message)
+        groups = [*written.items(), *removed.items(), *sent.items()]
+        # raw strings, not msgpack's bin type: the scripts' cmsgpack reads only the former
+        values = msgpack.packb([values for _, values in groups], use_bin_type=False)
+        return [key for key, _ in groups], [len(written), len(removed), values]
+
     def outbox(self, partition: int) -> list[OutboxEntry]:
         found: list[tuple[tuple[int, int], OutboxEntry]] = []
         for stream in self._outbox_streams(partition):
             for entry_id, fields in self._call(partial(self.client.xrange, stream)):
-                *head, options = msgpack.unpackb(fields[b"m"], raw=False)
-                found.append((_order(entry_id), OutboxEntry._make([*head, options])))
+                found.append((_order(entry_id), _outbox_entry(fields)))
         return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
 
     def _outbox_streams(self, partition: int) -> list[bytes]:
@@ -199,6 +239,32 @@ class RedisStore:
                     found.append((stream, entry_id))
         return found
 
+    def waiting(self, partitions: Sequence[int], channel: str | None = None) -> list[int]:
+        # commits and senders trim what they acknowledge: what is left is waiting
+        stream = "in" if channel is None else f"out:{channel}"
+        pipe = self.client.pipeline(transaction=False)
+        for partition in partitions:
+            pipe.xlen(self.key(partition, stream))
+        return [int(length) for length in self._call(pipe.execute)]
+
+    def read_outbox(
+        self, partition: int, channel: str, count: int
+    ) -> list[tuple[str, OutboxEntry]]:
+        stream = self.key(partition, f"out:{channel}")
+        entries = self._call(partial(self.client.xrange, stream, count=count))
+        return [(entry_id.decode(), _outbox_entry(fields)) for entry_id, fields in entries]
+
+    def acknowledge_outbox(self, partition: int, channel: str, through: str) -> None:
+        stream = self.key(partition, f"out:{channel}")
+        self._call(partial(self.client.xtrim, stream, minid=_after(through)))
+
+    def sink_floor(self, channel: str) -> int:
+        floor = self._call(partial(self.client.hget, f"{self.prefix}:sinks", channel))
+        return 0 if floor is None else int(floor)
+
+    def set_sink_floor(self, channel: str, offset: int) -> None:
+        self._call(partial(self.client.hset, f"{self.prefix}:sinks", channel, offset))
+
     def _call(self, run: Any) -> Any:
         try:
             return run()
@@ -209,6 +275,11 @@ class RedisStore:
                     "of this batch was written; raise maxmemory, then restart the engine"
                 ) from error
             raise StoreError(f"the Redis server refused or failed: {error}") from error
+
+
+def _outbox_entry(fields: dict[bytes, bytes]) -> OutboxEntry:
+    *head, options = msgpack.unpackb(fields[b"m"], raw=False)
+    return OutboxEntry._make([*head, options])
 
 
 def _order(entry_id: bytes) -> tuple[int, int]:

@@ -1,0 +1,50 @@
+"""Events into the partitions' input streams: checked, grouped by partition, in batches.
+
+A producer (the HTTP API, an ESP webhook, a bulk import) hands events here in thousands; each
+partition's share becomes one stream entry (an :class:`~parcours.core.batch.EventBatch`),
+never one write per event. Which partition a contact belongs to is
+:func:`~parcours.core.store.partition_of`; the actors read the streams.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from parcours.core.batch import parse_batch
+from parcours.core.events import Event
+from parcours.core.store import Store, partition_of
+
+
+@dataclass
+class Ingested:
+    """What one call took in."""
+
+    appended: int = 0  #: events written to the streams
+    repeated: int = 0  #: events left out: their messageId was seen before
+    refused: Counter[str] = field(default_factory=Counter)  #: reason -> events refused
+
+
+def ingest(
+    store: Store, partitions: int, raws: Iterable[Event | Mapping[str, Any]], now: float
+) -> Ingested:
+    """Check Segment-style events (or :class:`Event`) and append them, one entry per partition.
+
+    Parameters:
+        store: the streams.
+        partitions: P, the store's number of partitions.
+        raws: the events, in the order they happened.
+        now: the time of an event that gives none.
+    """
+    batch, refused = parse_batch(raws, now)
+    done = Ingested(refused=Counter(refusal.reason for _, refusal in refused))
+    shares: dict[int, list[int]] = {}
+    for index, contact in enumerate(batch.contacts):
+        shares.setdefault(partition_of(contact, partitions), []).append(index)
+    for partition, indexes in shares.items():
+        appended = store.append(partition, batch.select(indexes))
+        done.appended += appended
+        done.repeated += len(indexes) - appended
+    return done

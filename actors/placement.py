@@ -12,6 +12,27 @@ import msgpack
 import redis
 
 
+class ServiceError(RuntimeError):
+    """The service cannot start on this store as asked."""
+
+
+def fix_partitions(client: redis.Redis, prefix: str, partitions: int) -> None:
+    """P is fixed for a store's life (contacts hash to partitions): the first service records
+    it, a later one with another P is refused before it reads anything.
+
+    Raises:
+        ServiceError: the store was made with another P.
+    """
+    key = f"{prefix}:meta"
+    client.hsetnx(key, "partitions", partitions)
+    stored = int(client.hget(key, "partitions") or 0)
+    if stored != partitions:
+        raise ServiceError(
+            f"this store holds {stored} partitions; it cannot run with {partitions} "
+            f"(the number of partitions is fixed for a store's life)"
+        )
+
+
 def assign(partitions: int, actors: int) -> list[list[int]]:
     """Partitions ``0 .. partitions - 1`` dealt to ``actors`` actors, as evenly as can be
     (actor ``i`` takes every partition ``p`` with ``p % actors == i``).

@@ -27,7 +27,7 @@ from parcours.core.stores.redis import RedisStore
 
 from .ingest import Ingested, ingest
 from .partitions import Compiler, Figures, PartitionWorker, ServiceConfig
-from .placement import Assignments, assign, moves
+from .placement import Assignments, assign, fix_partitions, moves
 from .senders import SenderWorker
 
 #: channels a sender actor takes by default
@@ -71,6 +71,7 @@ class Service:
     ) -> None:
         self.config, self.compiler, self.name = config, compiler, name
         client = connect(config.redis_url)
+        fix_partitions(client, config.prefix, config.partitions)
         self.store = RedisStore(client, config.prefix)
         self.assignments = Assignments(client, config.prefix)
         self.layout: list[list[int]] = []

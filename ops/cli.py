@@ -9,9 +9,13 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from parcours.actors.placement import ServiceError
+from parcours.core.lifecycle import LifecycleError
+from parcours.core.store import StoreError
 from parcours.rules.errors import ProgramError
 from parcours.rules.project import load_project
 
+from .deploy import DeployError
 from .graph import dot, mermaid
 from .journey import report, run_journey
 from .journey_file import journey_files, read_journey
@@ -156,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProgramError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
+        return 1
+    except (StoreError, ServiceError, DeployError, LifecycleError) as error:
+        print(f"parcours {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

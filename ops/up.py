@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -102,10 +102,17 @@ def _service_options(
 
 
 @contextmanager
-def running(data: Path, paths: list[Path], actors: int, partitions: int) -> Iterator[Service]:
-    """The store, Ray and a service running the programs of ``paths``; all stopped after."""
+def running(
+    data: Path,
+    paths: list[Path],
+    actors: int,
+    partitions: int,
+    environ: Mapping[str, str] = os.environ,
+) -> Iterator[Service]:
+    """The store (``REDIS_URL`` in ``environ``, or an embedded one in ``data``), Ray and a
+    service running the programs of ``paths``; all stopped after."""
     data.mkdir(parents=True, exist_ok=True)
-    with open_store(data) as opened:
+    with open_store(data, environ) as opened:
         registry = RedisRegistry(opened.client)
         deployed = deploy_paths(registry, paths)
         start_ray()
@@ -246,7 +253,8 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1
     print(f"parcours demo: {args.contacts:,} contacts, {args.days} days of events; "
           f"{args.actors} actors, data in {data}", flush=True)  # fmt: skip
-    with running(data, [EXAMPLES], args.actors, args.partitions) as service:
+    # its own embedded store, REDIS_URL or not: a demo never writes into a real instance
+    with running(data, [EXAMPLES], args.actors, args.partitions, environ={}) as service:
         meter = play(service, args.contacts, args.days, args.events, sys.stderr)
         counts = service.counts()
     print(f"\n{meter.total.events:,} events, {meter.total.sent:,} messages written to "

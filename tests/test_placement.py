@@ -8,7 +8,7 @@ import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parcours.actors.placement import Assignments, assign, moves
+from parcours.actors.placement import Assignments, ServiceError, assign, fix_partitions, moves
 
 SIZES = st.integers(1, 64).flatmap(lambda p: st.tuples(st.just(p), st.integers(1, p)))
 
@@ -51,3 +51,11 @@ def test_the_assignment_is_kept_in_the_server(valkey: redis.Redis) -> None:
     kept.set("parcours-partitions-1", [5, 1, 3])
     assert Assignments(valkey).of("parcours-partitions-1") == [1, 3, 5]
     assert kept.of("parcours-partitions-7") == []
+
+
+def test_the_number_of_partitions_is_fixed_for_a_store_s_life(valkey: redis.Redis) -> None:
+    valkey.flushall()
+    fix_partitions(valkey, "pc", 8)
+    fix_partitions(valkey, "pc", 8)  # the same again is fine
+    with pytest.raises(ServiceError, match="this store holds 8 partitions; it cannot run with 16"):
+        fix_partitions(valkey, "pc", 16)

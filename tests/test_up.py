@@ -86,3 +86,11 @@ def test_demo_ends_with_per_program_per_node_counts(tmp_path: Path) -> None:
     enriched = next(line for line in lines if line.strip().startswith("enrich "))
     assert int(enriched.split()[-1].replace(",", "")) == 300  # every contact is enriched
     assert (tmp_path / "outbox" / "webhook.jsonl").exists()
+
+
+def test_up_on_a_folder_without_programs_says_so(tmp_path: Path) -> None:
+    empty = tmp_path / "programs"
+    empty.mkdir()
+    result = parcours("up", str(empty), "--data", str(tmp_path / "data"), "--for", "1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"parcours up: no program file under {empty}"

@@ -1,0 +1,239 @@
+"""The engine as a Ray service, end to end with persistence (issue 6's figures).
+
+An embedded Valkey (append-only file on) and a local Ray on this machine; the event-driven
+example programs (bench/mix.py's); contacts imported first; events of the shop's stream
+(ops/workload.py) ingested in batches of 1,000 through `Service.ingest` and taken by N
+partition actors over 32 partitions. No sender actors: the figures end at the outbox.
+
+- peak: a backlog of events ingested first, then drained by N = 1, 2 and 4 actors (each run its
+  own events, on the same store): events/s of the drain, and of ingest + drain;
+- sustained: events ingested by a producer process while the service steps (both at once, as
+  a live service beside its ingest API runs), events/s from the first ingest to the last
+  event taken;
+- latency at half the peak: events stamped with the wall clock at ingest, the service stepping
+  on the wall clock; latency is the outbox entry's commit time (its stream id, the server's
+  clock) minus the time the message was decided for (the event's, for a message an event sends
+  at once; the due time, for one a timer sends).
+
+Prints each figure beside its target; ``--json`` prints one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import mix
+import numpy as np
+
+from parcours.actors.ingest import ingest
+from parcours.actors.partitions import ServiceConfig
+from parcours.actors.service import Service, start_ray
+from parcours.core.events import Event
+from parcours.core.registries.redis import RedisRegistry
+from parcours.core.stores.embedded import EmbeddedValkey, connect
+from parcours.core.stores.redis import RedisStore
+from parcours.ops import workload
+from parcours.ops.deploy import deploy_paths, settings_of
+from parcours.rules import compile_workspace, load_project
+from parcours.rules.project import load_valid_project
+from parcours.rules.registry import CompiledVersions
+
+PARTITIONS = 32
+SPAN = 2 * 86400.0  #: the time a throughput run's events cover
+INGEST_BATCH = 1_000
+TARGETS = {"events_per_s": 250_000, "latency_p50_ms": 10, "latency_p99_ms": 50}
+
+
+def event_driven_files() -> list[Path]:
+    """The example programs events drive (mix.triggered): the clocked ones would enroll every
+    contact at activation, which bench/durable.py's mass figure measures."""
+    project = load_project([mix.EXAMPLES])
+    ids = {p.id for p in mix.triggered(compile_workspace(project.programs).programs.values())}
+    return [Path(p.file) for p in project.programs if p.id in ids]
+
+
+def new_service(
+    folder: Path, contacts: int, actors: int, start: float
+) -> tuple[Service, EmbeddedValkey]:
+    """A store with ``contacts`` contacts and the event-driven programs, and N actors on it."""
+    server = EmbeddedValkey(folder)
+    client = server.start()
+    files = event_driven_files()
+    timezone, caps = settings_of(load_valid_project(files), files)
+    config = ServiceConfig(f"unix://{server.socket}", str(folder), PARTITIONS,
+                           timezone=timezone, caps=caps)  # fmt: skip
+    service = Service(config, actors, CompiledVersions, channels=())
+    service.import_contacts(workload.contacts(contacts), start)  # before: no welcome mail
+    deploy_paths(RedisRegistry(client), files)
+    return service, server
+
+
+def ingest_all(service: Service, events: list[Event]) -> None:
+    for first in range(0, len(events), INGEST_BATCH):
+        service.ingest(events[first : first + INGEST_BATCH], events[-1].time)
+
+
+def drain(service: Service, now: float) -> int:
+    taken = 0
+    while service.waiting():
+        taken += service.step(now).events
+    return taken
+
+
+def peak(service: Service, contacts: int, count: int, start: float) -> dict[str, float]:
+    """A backlog of two days of events from ``start`` ingested, then drained."""
+    events = workload.stream(contacts, count, start, SPAN, seed=int(start))
+    began = time.perf_counter()
+    ingest_all(service, events)
+    ingested = time.perf_counter()
+    taken = drain(service, events[-1].time)
+    done = time.perf_counter()
+    assert taken == count, (taken, count)
+    return {"drain": count / (done - ingested), "ingest_and_drain": count / (done - began)}
+
+
+def sustained(service: Service, contacts: int, count: int, start: float) -> float:
+    """A producer process ingests (as an ingest API would, beside the service) while the
+    service steps: events/s from the producer's first batch to the last event taken."""
+    spawn = multiprocessing.get_context("spawn")  # not a fork of a process that runs Ray
+    ready, go = spawn.Event(), spawn.Event()
+    config = service.config
+    job = (config.redis_url, config.partitions, contacts, count, start, ready, go)
+    producer = spawn.Process(target=produce, args=job)
+    producer.start()
+    ready.wait()  # started, imported, events made: what is timed is ingest
+    began = time.perf_counter()
+    go.set()
+    taken = 0
+    while producer.is_alive() or service.waiting():
+        taken += service.step(start + SPAN).events
+    producer.join()
+    assert producer.exitcode == 0 and taken == count, (producer.exitcode, taken, count)
+    return count / (time.perf_counter() - began)
+
+
+def produce(
+    redis_url: str, partitions: int, contacts: int, count: int, start: float, ready: Any, go: Any
+) -> None:
+    """Make the run's events, say so, and on the signal ingest them in batches into the store
+    ``redis_url`` names (a process of its own)."""
+    store = RedisStore(connect(redis_url))
+    events = workload.stream(contacts, count, start, SPAN, seed=int(start))
+    ready.set()
+    go.wait()
+    for first in range(0, len(events), INGEST_BATCH):
+        ingest(store, partitions, events[first : first + INGEST_BATCH], events[-1].time)
+
+
+def latency(service: Service, contacts: int, rate: float, seconds: float) -> list[float]:
+    """Events at ``rate`` per second for ``seconds``, stamped with the wall clock; the service
+    steps on the wall clock. Returns each new outbox entry's latency in seconds."""
+    before = outbox_ids(service)
+    events = workload.stream(contacts, int(rate * seconds), 0.0, seconds, seed=99)
+    stop = threading.Event()
+
+    def produce() -> None:
+        began, sent = time.time(), 0
+        while sent < len(events):
+            due = int((time.time() - began) * rate)  # events that should be in by now
+            now = time.time()
+            batch = [Event(e.contact, e.name, now, e.properties) for e in events[sent:due]]
+            if batch:
+                service.ingest(batch, now)
+            sent = max(sent, due)
+            time.sleep(0.005)
+        stop.set()
+
+    producer = threading.Thread(target=produce)
+    began = time.time()
+    producer.start()
+    while not stop.is_set() or service.waiting():
+        service.step(time.time())
+    producer.join()
+    # timers of the earlier runs that fell due in the meantime are backlog, not latency
+    return [
+        committed - decided
+        for entry, committed, decided in outbox_latencies(service)
+        if entry not in before and decided >= began
+    ]
+
+
+def outbox_ids(service: Service) -> set[str]:
+    return {entry for entry, _, _ in outbox_latencies(service)}
+
+
+def outbox_latencies(service: Service) -> list[tuple[str, float, float]]:
+    """(entry, when it was committed, when it was decided for) of every outbox entry."""
+    store, found = service.store, []
+    for partition in range(PARTITIONS):
+        for channel in ("email", "sms", "webhook", "alert"):
+            for entry_id, entry in store.read_outbox(partition, channel, 10**9):
+                committed = int(entry_id.split("-")[0]) / 1000
+                found.append((f"{partition}:{channel}:{entry_id}", committed, entry.time))
+    return found
+
+
+def measure(args: argparse.Namespace) -> dict[str, float]:
+    """Every figure, on one store; the runs' events follow each other in time and end before
+    the wall clock, on which the latency run plays."""
+    start_ray(2)
+    figures: dict[str, float] = {}
+    folder = Path(tempfile.mkdtemp(prefix="parcours-service-"))
+    base = time.time() - 6 * SPAN
+    service, server = new_service(folder, args.contacts, 1, base)
+    try:
+        peak(service, args.contacts, args.events // 10, base)  # warm-up: compiles, loads
+        best = 0.0
+        for run, actors in enumerate((1, 2, 4)):
+            service.scale(actors)
+            found = peak(service, args.contacts, args.events, base + (run + 1) * SPAN)
+            figures[f"peak_drain_n{actors}"] = found["drain"]
+            figures[f"peak_ingest_and_drain_n{actors}"] = found["ingest_and_drain"]
+            best = max(best, found["ingest_and_drain"])
+        service.scale(2)
+        figures["events_per_s"] = sustained(service, args.contacts, args.events, base + 4 * SPAN)
+        lates = np.array(latency(service, args.contacts, best / 2, args.seconds)) * 1000
+        figures["latency_rate"] = best / 2
+        figures["latency_p50_ms"] = float(np.percentile(lates, 50))
+        figures["latency_p99_ms"] = float(np.percentile(lates, 99))
+        figures["latency_messages"] = float(len(lates))
+    finally:
+        service.stop()
+        server.stop()
+    return figures
+
+
+UNITS = {"latency_rate": "events/s", "latency_messages": "messages"}
+
+
+def report(figures: dict[str, float], as_json: bool) -> None:
+    for metric, value in figures.items():
+        unit = UNITS.get(metric, "ms" if metric.endswith("_ms") else "events/s")
+        target = TARGETS.get(metric)
+        if as_json:
+            print(json.dumps({"metric": metric, "value": value, "unit": unit, "target": target,
+                              "pure_value": None}))  # fmt: skip
+        else:
+            beside = "" if target is None else f"   target {target:,}"
+            print(f"{metric:>28}: {value:>12,.1f} {unit}{beside}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=300_000, help="per throughput run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="of the latency run")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    args = parser.parse_args()
+    report(measure(args), args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parcours.core.batch import parse_batch
-from parcours.core.events import Event
+from parcours.core.events import Event, Refused
 from parcours.core.store import Store, partition_of
 
 
@@ -24,13 +24,23 @@ class Ingested:
 
     appended: int = 0  #: events written to the streams
     repeated: int = 0  #: events left out: their messageId was seen before
-    refused: Counter[str] = field(default_factory=Counter)  #: reason -> events refused
+    #: (position in the call, why) of each event refused
+    refusals: list[tuple[int, Refused]] = field(default_factory=list)
+
+    @property
+    def refused(self) -> Counter[str]:
+        """reason -> how many events were refused for it"""
+        return Counter(refusal.reason for _, refusal in self.refusals)
 
 
 def ingest(
     store: Store, partitions: int, raws: Iterable[Event | Mapping[str, Any]], now: float
 ) -> Ingested:
     """Check Segment-style events (or :class:`Event`) and append them, one entry per partition.
+
+    The entries are appended one partition after the other: if the store fails part way
+    (:class:`~parcours.core.store.StoreError`), some partitions have their share and others
+    not; sending the same events again with their ``messageId`` keeps out what went in.
 
     Parameters:
         store: the streams.
@@ -39,7 +49,7 @@ def ingest(
         now: the time of an event that gives none.
     """
     batch, refused = parse_batch(raws, now)
-    done = Ingested(refused=Counter(refusal.reason for _, refusal in refused))
+    done = Ingested(refusals=refused)
     shares: dict[int, list[int]] = {}
     for index, contact in enumerate(batch.contacts):
         shares.setdefault(partition_of(contact, partitions), []).append(index)

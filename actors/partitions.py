@@ -81,7 +81,7 @@ class PartitionWorker:
         self.clock = VirtualClock(0.0)  # set from the caller's time before any work
         self.versions = compiler(self.registry, Catalog(), config.timezone)
         self.parts: dict[int, Partition] = {}
-        self.acquire(Assignments(client, config.prefix).of(name))
+        self.own(Assignments(client, config.prefix).of(name))
 
     def pid(self) -> int:
         """The worker's process (supervision tests kill it)."""
@@ -89,18 +89,16 @@ class PartitionWorker:
 
     # -- ownership --------------------------------------------------------------------------
 
-    def acquire(self, partitions: list[int]) -> None:
-        """Take partitions over: each rebuilt from the store, as it was last committed."""
+    def own(self, partitions: list[int]) -> None:
+        """Own exactly these partitions: the others are given up (every step ends committed:
+        nothing is pending), new ones rebuilt from the store as last committed."""
+        for number in set(self.parts) - set(partitions):
+            del self.parts[number]
         for number in partitions:
             if number not in self.parts:
                 self.parts[number] = Partition(
                     self.store, number, self._new_shard, self.versions.digest
                 )
-
-    def release(self, partitions: list[int]) -> None:
-        """Give partitions up (every step ends committed: nothing is pending)."""
-        for number in partitions:
-            self.parts.pop(number, None)
 
     def _new_shard(self, number: int) -> Shard:
         config = self.config
@@ -114,29 +112,33 @@ class PartitionWorker:
 
     # -- work -------------------------------------------------------------------------------
 
-    def step(self, now: float) -> Figures:
-        """Apply new registry operations, then take each partition's waiting input (a batch)
-        and fire what falls due up to ``now``, committing each partition."""
+    def step(self, now: float, upto: int) -> Figures:
+        """Apply the registry's operations up to seq ``upto`` (the service reads it once a
+        round, so every partition applies an operation in the same round, where the last round
+        left it), then take each partition's waiting input (a batch) and fire what falls due up
+        to ``now``; each partition commits."""
         self._at(now)
-        sent_before = self._sent()
-        self._follow()
+        messages_before = self._messages()
+        self._follow(upto)
         numbers = sorted(self.parts)
         figures = Figures()
         for number, waiting in zip(numbers, self.store.waiting(numbers), strict=True):
             part = self.parts[number]
-            due = part.shard.next_moment()
-            if waiting or (due is not None and due <= now):
+            if waiting or part.falls_due(now):
                 figures.events += part.step(self.config.batch)
-        figures.messages = self._sent() - sent_before
+            else:
+                part.advance(now)  # the next round's operations apply at this time
+        figures.messages = self._messages() - messages_before
         return self._holding(figures)
 
     def import_contacts(
-        self, rows: Mapping[int, list[tuple[str, dict[str, Any]]]], now: float
+        self, rows: Mapping[int, list[tuple[str, dict[str, Any]]]], now: float, upto: int
     ) -> int:
         """Create or update contacts (partition -> its (contact id, fields) rows), committed
-        by chunks; return how many were created."""
+        by chunks, after the registry's operations up to seq ``upto``; return how many were
+        created."""
         self._at(now)
-        self._follow()
+        self._follow(upto)
         parts = self.parts
         return sum(parts[number].import_contacts(share).created for number, share in rows.items())
 
@@ -152,20 +154,25 @@ class PartitionWorker:
 
     def _at(self, now: float) -> None:
         self.clock.set(max(self.clock.now(), now))
+        for part in self.parts.values():
+            if part.fresh:  # a partition with no past starts at the service's time
+                part.advance(self.clock.now())
 
-    def _follow(self) -> None:
-        if not self.parts:
+    def _follow(self, upto: int) -> None:
+        applied = min((p.applied for p in self.parts.values()), default=upto)
+        if applied >= upto:
             return
-        operations = self.registry.operations(min(p.applied for p in self.parts.values()))
+        operations = self.registry.operations(applied, limit=upto - applied)
         for part in self.parts.values():
             part.follow(operations, self.versions.number)
 
-    def _sent(self) -> int:
-        return sum(sum(part.shard.stats.sent.values()) for part in self.parts.values())
+    def _messages(self) -> int:
+        return sum(part.figures().messages for part in self.parts.values())
 
     def _holding(self, figures: Figures) -> Figures:
         for part in self.parts.values():
-            figures.timers += len(part.shard.timers)
-            figures.enrollments += len(part.shard.enrollments)
+            held = part.figures()
+            figures.timers += held.timers
+            figures.enrollments += held.enrollments
         figures.partitions = len(self.parts)
         return figures

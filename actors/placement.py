@@ -8,6 +8,10 @@ restarts reads which partitions are its own.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
+
 import msgpack
 import redis
 
@@ -21,8 +25,10 @@ def fix_partitions(client: redis.Redis, prefix: str, partitions: int) -> None:
     it, a later one with another P is refused before it reads anything.
 
     Raises:
-        ServiceError: the store was made with another P.
+        ServiceError: the store was made with another P, or P is below 1.
     """
+    if partitions < 1:
+        raise ServiceError(f"a store needs 1 partition or more, not {partitions}")
     key = f"{prefix}:meta"
     client.hsetnx(key, "partitions", partitions)
     stored = int(client.hget(key, "partitions") or 0)
@@ -38,23 +44,26 @@ def assign(partitions: int, actors: int) -> list[list[int]]:
     (actor ``i`` takes every partition ``p`` with ``p % actors == i``).
 
     Raises:
-        ValueError: no actor, or more actors than partitions.
+        ServiceError: no actor, or more actors than partitions.
     """
     if not 1 <= actors <= partitions:
-        raise ValueError(f"{actors} actors cannot share {partitions} partitions (1 to P)")
+        raise ServiceError(f"{actors} actors cannot share {partitions} partitions (1 to P)")
     return [list(range(first, partitions, actors)) for first in range(actors)]
 
 
-def moves(old: list[list[int]], new: list[list[int]]) -> dict[int, tuple[int | None, int]]:
-    """partition -> (actor that gives it up or None, actor that takes it), for the partitions
-    whose owner changes between the two assignments."""
-    before = {p: actor for actor, owned in enumerate(old) for p in owned}
-    return {
-        p: (before.get(p), actor)
-        for actor, owned in enumerate(new)
-        for p in owned
-        if before.get(p) != actor
-    }
+def kept(old: list[list[int]], new: list[list[int]]) -> list[list[int]]:
+    """What each actor keeps while partitions change owner: what it owns in both layouts.
+
+    A change of N goes old -> kept -> new, each actor's step taken whole before the next
+    begins: the first only gives partitions up, the second only takes them, so no partition
+    ever has two owners (an actor restarted in between reads the step it is at).
+    """
+    actors = max(len(old), len(new))
+    return [sorted(set(_at(old, i)) & set(_at(new, i))) for i in range(actors)]
+
+
+def _at(layout: list[list[int]], actor: int) -> list[int]:
+    return layout[actor] if actor < len(layout) else []
 
 
 class Assignments:
@@ -76,3 +85,61 @@ class Assignments:
 
     def set(self, actor: str, partitions: list[int]) -> None:
         self.client.hset(self.key, actor, msgpack.packb(sorted(partitions)))
+
+
+#: Renew the lease if this service still holds it. KEYS[1] the lease; ARGV[1] the token,
+#: ARGV[2] its lifetime in ms. Returns 1, or 0 when another service holds it (or nobody).
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+#: Give the lease back if this service holds it (KEYS[1], ARGV[1] as RENEW's).
+GIVE_BACK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class Lease:
+    """One service per store: two would both own every partition and do everything twice.
+    A service takes the lease when it starts, renews it every round, and gives it back when it
+    stops; one that died loses it after ``seconds``.
+
+    Parameters:
+        client: the store's server.
+        prefix: the store's key prefix.
+        seconds: how long the lease lasts without a renewal.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str = "pc", seconds: float = 30.0) -> None:
+        self.client, self.key = client, f"{prefix}:service"
+        self.milliseconds = int(seconds * 1000)
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._renew = client.register_script(RENEW)
+        self._give_back = client.register_script(GIVE_BACK)
+
+    def take(self) -> None:
+        """Raises:
+        ServiceError: another service holds the store (its token and how long it has left).
+        """
+        if not self.client.set(self.key, self.token, nx=True, px=self.milliseconds):
+            holder = self.client.get(self.key)
+            left = max(0, int(self.client.pttl(self.key))) / 1000
+            raise ServiceError(
+                f"another parcours service runs on this store ({holder!r}); stop it, or wait "
+                f"{left:.0f} s if it died"
+            )
+
+    def renew(self) -> None:
+        """Raises:
+        ServiceError: the lease was lost (the service stalled longer than the lease lasts
+            and another one took the store): this one must stop.
+        """
+        if not self._renew(keys=[self.key], args=[self.token, self.milliseconds]):
+            raise ServiceError("this service lost the store's lease to another service; stop")
+
+    def give_back(self) -> None:
+        self._give_back(keys=[self.key], args=[self.token])

@@ -33,6 +33,8 @@ from parcours.core.stores.redis import RedisStore
 LOG = logging.getLogger(__name__)
 #: messages taken from one partition's outbox per read
 READ = 5_000
+#: how much of a sink's end is read for a partial last line (far longer than any message)
+TAIL = 1 << 20
 
 
 class SendError(RuntimeError):
@@ -50,11 +52,17 @@ class Sink(Protocol):
 
 
 class JsonLinesSink:
-    """A channel's messages as JSON lines appended to a file, synced before they count."""
+    """A channel's messages as JSON lines appended to a file, synced before they count.
+
+    A write that fails is undone (the file cut back to where it stood), and a file that ends in
+    the middle of a line (the process died while writing) loses that fragment when the sink
+    opens: every line in the file is a whole message.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._cut_partial_line()
 
     def sent_since(self, offset: int) -> set[str]:
         if not self.path.exists():
@@ -72,10 +80,30 @@ class JsonLinesSink:
     def write(self, entries: Sequence[OutboxEntry], time: float) -> int:
         lines = "".join(_line(entry, time) for entry in entries).encode()
         with self.path.open("ab") as file:
-            file.write(lines)
-            file.flush()
-            os.fsync(file.fileno())
+            before = file.tell()
+            try:
+                file.write(lines)
+                file.flush()
+                os.fsync(file.fileno())
+            except OSError:
+                file.truncate(before)  # no half message for a retry to write after
+                raise
             return file.tell()
+
+    def _cut_partial_line(self) -> None:
+        if not self.path.exists():
+            return
+        with self.path.open("r+b") as file:
+            start = max(0, file.seek(0, os.SEEK_END) - TAIL)
+            file.seek(start)
+            tail = file.read()
+            if not tail or tail.endswith(b"\n"):
+                return
+            whole = start + tail.rfind(b"\n") + 1  # no newline in the tail: it all goes
+            LOG.warning(
+                "%s: cut a partial last line (%d bytes)", self.path, start + len(tail) - whole
+            )
+            file.truncate(whole)
 
 
 def _line(entry: OutboxEntry, sent_at: float) -> str:
@@ -138,14 +166,18 @@ class Sender:
         sent = 0
         written = self._already_written()
         while batch := self.store.read_outbox(partition, self.channel, READ):
-            fresh = [entry for _, entry in batch if entry.key not in written]
+            entries = [entry for _, entry in batch]
+            fresh = [entry for entry in entries if entry.key not in written]
             now = self.now()
             if fresh:
                 self._offset = self._write(fresh, now)
                 self._floor_moved = True
-            self._feed_back(partition, fresh, now)
+                written.update(entry.key for entry in fresh)  # until acknowledged
+            # every message's result, the ones written before a crash too: the stream keeps
+            # out a result it already has (its messageId is the message's key)
+            self._feed_back(partition, entries, now)
             self.store.acknowledge_outbox(partition, self.channel, batch[-1][0])
-            written.difference_update(entry.key for _, entry in batch)  # they cannot come back
+            written.difference_update(entry.key for entry in entries)  # they cannot come back
             sent += len(fresh)
         return sent
 

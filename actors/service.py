@@ -21,13 +21,14 @@ from typing import Any
 import ray
 
 from parcours.core.events import Event
+from parcours.core.registries.redis import RedisRegistry
 from parcours.core.store import partition_of
 from parcours.core.stores.embedded import connect
 from parcours.core.stores.redis import RedisStore
 
 from .ingest import Ingested, ingest
 from .partitions import Compiler, Figures, PartitionWorker, ServiceConfig
-from .placement import Assignments, assign, fix_partitions, moves
+from .placement import Assignments, Lease, assign, fix_partitions, kept
 from .senders import SenderWorker
 
 #: channels a sender actor takes by default
@@ -39,15 +40,28 @@ PartitionActor = supervised(PartitionWorker)
 SenderActor = supervised(SenderWorker)
 
 
-def start_ray(num_cpus: int | None = None) -> None:
-    """Join the cluster ``RAY_ADDRESS`` names, or start a local Ray (once per process)."""
+def start_ray(num_cpus: int | None = None, environ: Mapping[str, str] = os.environ) -> None:
+    """Join the cluster ``RAY_ADDRESS`` (in ``environ``) names, or start a local Ray (once per
+    process)."""
     if ray.is_initialized():
         return
-    address = os.environ.get("RAY_ADDRESS") or None
+    address = environ.get("RAY_ADDRESS") or None
     options: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING"}
     if address is None:
         options["num_cpus"] = num_cpus or os.cpu_count()
     ray.init(address=address, **options)
+
+
+def gather(calls: list[Any]) -> list[Any]:
+    """The results of actor calls; an error an actor raised is raised here as itself (a
+    StoreError, a SendError ...), not wrapped in Ray's report of it. Ray retries a call only
+    when its actor died, not when it raised."""
+    try:
+        return list(ray.get(calls))
+    except ray.exceptions.RayTaskError as error:
+        if isinstance(error.cause, Exception):
+            raise error.cause from None
+        raise
 
 
 class Service:
@@ -70,9 +84,13 @@ class Service:
         name: str = "parcours",
     ) -> None:
         self.config, self.compiler, self.name = config, compiler, name
+        assign(config.partitions, actors)  # refused before anything starts
         client = connect(config.redis_url)
         fix_partitions(client, config.prefix, config.partitions)
+        self.lease = Lease(client, config.prefix)
+        self.lease.take()
         self.store = RedisStore(client, config.prefix)
+        self.registry = RedisRegistry(client, config.prefix)
         self.assignments = Assignments(client, config.prefix)
         self.layout: list[list[int]] = []
         self.workers: list[Any] = []
@@ -82,37 +100,33 @@ class Service:
     # -- actors -----------------------------------------------------------------------------
 
     def scale(self, actors: int) -> None:
-        """Spread the partitions over ``actors`` actors: partitions whose owner changes are
-        given up by the old one (all its work committed) before the new one rebuilds them."""
+        """Spread the partitions over ``actors`` actors (see :func:`placement.kept`): each
+        actor first gives up what moves (all its work is committed), then each takes what it
+        gets, rebuilt from the store."""
         layout = assign(self.config.partitions, actors)
-        moved = moves(self.layout, layout)
         for index in range(len(self.workers), actors):  # new actors start with nothing
             self.assignments.set(self._worker_name(index), [])
-            self.workers.append(PartitionActor.remote(self.config, self._worker_name(index),
-                                                      self.compiler))  # fmt: skip
-        releases: dict[int, list[int]] = {}
-        for partition, (old, _) in moved.items():
-            if old is not None:
-                releases.setdefault(old, []).append(partition)
-        ray.get([self.workers[old].release.remote(parts) for old, parts in releases.items()])
-        for index, owned in enumerate(layout):
-            self.assignments.set(self._worker_name(index), owned)
-        kept = zip(self.workers[:actors], layout, strict=True)
-        ray.get([worker.acquire.remote(owned) for worker, owned in kept])
+            name = self._worker_name(index)
+            self.workers.append(PartitionActor.remote(self.config, name, self.compiler))
+        for step in (kept(self.layout, layout), layout):
+            owned = [step[i] if i < len(step) else [] for i in range(len(self.workers))]
+            for index, partitions in enumerate(owned):
+                self.assignments.set(self._worker_name(index), partitions)
+            gather([w.own.remote(p) for w, p in zip(self.workers, owned, strict=True)])
         for worker in self.workers[actors:]:
             ray.kill(worker, no_restart=True)
-        for index in range(actors, len(self.workers)):
-            self.assignments.set(self._worker_name(index), [])
         self.workers, self.layout = self.workers[:actors], layout
 
     def _worker_name(self, index: int) -> str:
         return f"{self.name}-partitions-{index}"
 
     def stop(self) -> None:
-        """End every actor (their work is committed after each step)."""
+        """End every actor (their work is committed after each step) and give the store
+        back."""
         for actor in [*self.workers, *self.senders]:
             ray.kill(actor, no_restart=True)
         self.workers, self.senders = [], []
+        self.lease.give_back()
 
     # -- work -------------------------------------------------------------------------------
 
@@ -128,18 +142,23 @@ class Service:
         for contact, fields in rows:
             partition = partition_of(contact, self.config.partitions)
             shares[owner[partition]].setdefault(partition, []).append((contact, fields))
+        upto = self.registry.last_seq()
         calls = [
-            w.import_contacts.remote(s, now) for w, s in zip(self.workers, shares, strict=True) if s
+            w.import_contacts.remote(s, now, upto)
+            for w, s in zip(self.workers, shares, strict=True)
+            if s
         ]
-        return sum(ray.get(calls))
+        return sum(gather(calls))
 
     def step(self, now: float) -> Figures:
         """One round: every partition actor takes its waiting input and fires what is due up
         to ``now``, then every sender sends what the outboxes hold."""
+        self.lease.renew()
         total = Figures()
-        for figures in ray.get([worker.step.remote(now) for worker in self.workers]):
+        upto = self.registry.last_seq()  # one reading a round: the same operations for all
+        for figures in gather([worker.step.remote(now, upto) for worker in self.workers]):
             total.add(figures)
-        total.sent = sum(ray.get([sender.drain.remote(now) for sender in self.senders]))
+        total.sent = sum(gather([sender.drain.remote(now) for sender in self.senders]))
         return total
 
     def waiting(self) -> int:
@@ -149,12 +168,12 @@ class Service:
     def counts(self) -> Counter[tuple[str, str]]:
         """(program, node) -> times entered, over every partition."""
         total: Counter[tuple[str, str]] = Counter()
-        for counts in ray.get([worker.counts.remote() for worker in self.workers]):
+        for counts in gather([worker.counts.remote() for worker in self.workers]):
             total.update(counts)
         return total
 
     def figures(self) -> Figures:
         total = Figures()
-        for figures in ray.get([worker.figures.remote() for worker in self.workers]):
+        for figures in gather([worker.figures.remote() for worker in self.workers]):
             total.add(figures)
         return total

@@ -17,7 +17,7 @@ import functools
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -46,6 +46,14 @@ def pack(value: Any) -> bytes:
 
 def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+class Held(NamedTuple):
+    """A partition's figures (:meth:`Partition.figures`)."""
+
+    messages: int  #: messages its programs put in the outbox since it started
+    timers: int  #: enrollment timers pending
+    enrollments: int  #: live enrollments
 
 
 class Partition:
@@ -79,6 +87,10 @@ class Partition:
         self._chunks = len(loaded.rows)  #: chunks of enrollment rows the store has
         #: seq of the last registry operation applied (:meth:`follow`), kept in the shard record
         self.applied = 0
+        #: the last step took a full batch: more input may wait (see :meth:`step`)
+        self.backlogged = False
+        #: nothing was ever committed: the shard has no time of its own yet (:meth:`advance`)
+        self.fresh = loaded.shard is None
         if loaded.shard is not None:
             saved = unpack(loaded.shard)
             contacts = (unpack(record) for record in loaded.contacts)
@@ -97,9 +109,23 @@ class Partition:
             batch = self._batch(entry, packed)
             self.shard.ingest(batch)
             taken += len(batch)
-        self.shard.run_until(self.shard.clock.now() if until is None else until)
+        # a full batch may leave events waiting: timers due after the last one taken wait
+        # for them (the next step), or they would fire ahead of events that came first
+        self.backlogged = taken >= count
+        if not self.backlogged:
+            self.shard.run_until(self.shard.clock.now() if until is None else until)
         self.commit(entries[-1][0] if entries else None)
         return taken
+
+    def falls_due(self, until: float) -> bool:
+        """Whether a timer or an agenda item falls due by ``until``."""
+        due = self.shard.next_moment()
+        return due is not None and due <= until
+
+    def advance(self, until: float) -> None:
+        """Move the shard's time on when nothing waits and nothing falls due by ``until`` (no
+        commit: nothing changed; its record keeps the older time until the next commit)."""
+        self.shard.run_until(until)
 
     def _batch(self, entry: str, packed: bytes) -> EventBatch:
         """The entry's events; an entry that is not a batch (written by something else than
@@ -119,6 +145,12 @@ class Partition:
             total += self.step(until=until)
             if self.cursor == before:
                 return total
+
+    def figures(self) -> Held:
+        """What the partition holds and has decided to send, for a service's status."""
+        shard = self.shard
+        messages = sum(shard.stats.sent.values())
+        return Held(messages, len(shard.timers), len(shard.enrollments))
 
     # -- operations -------------------------------------------------------------------------
 
@@ -144,7 +176,9 @@ class Partition:
     ) -> int:
         """Apply the registry's operations (:mod:`registry`) this partition has not applied yet,
         in order, each committed with its seq: after a restart none is applied twice and none
-        is skipped, so every partition runs the same versions in the same statuses.
+        is skipped, so every partition runs the same versions in the same statuses. They apply
+        where the shard stands (its time is not moved on: input waiting before them is taken
+        after, at its own times).
 
         Parameters:
             operations: the log from any point at or before the first one not applied yet.
@@ -173,7 +207,6 @@ class Partition:
     def _apply(
         self, operation: Operation, version_of: Callable[[str, int], CompiledProgram]
     ) -> None:
-        self.shard.run_until(self.shard.clock.now())  # an operation happens now, not before
         if operation.name == "deploy":
             self.shard.deploy(version_of(operation.program, operation.version))
         elif operation.name in self.MOVES:
@@ -250,6 +283,7 @@ class Partition:
         shard.erased.clear()
         shard.lifted.clear()
         self._outbox.entries.clear()
+        self.fresh = False
 
     def _check(self) -> None:
         if self.failure is not None:

@@ -69,6 +69,8 @@ def read_event(raw: Mapping[str, Any], now: float) -> EventRow:
         name, properties = raw.get("event", raw.get("name")), raw.get("properties") or {}
         if not isinstance(name, str) or not name.strip():
             raise Refused("no_name", "the event has no name (event)")
+        if name == IDENTIFY:  # only an identify call upserts a contact
+            raise Refused("reserved_name", f"'{IDENTIFY}' is what an identify call becomes")
         if not is_mapping(properties):
             raise Refused("bad_properties", "the event's properties are not a mapping")
     message_id = raw.get("messageId")

@@ -173,6 +173,11 @@ class Registry(ABC):
             RegistryError: a stored operation does not read (the error names its seq).
         """
 
+    @abstractmethod
+    def last_seq(self) -> int:
+        """The seq of the last operation logged (0 for none): a service reads it once a round
+        so that every partition applies the same operations in the same round."""
+
     # -- changing ---------------------------------------------------------------------------
 
     def deploy(self, program_id: str, text: str, file_name: str, activate: bool = False) -> int:

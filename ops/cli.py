@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parcours.actors.placement import ServiceError
+from parcours.actors.senders import SendError
 from parcours.core.lifecycle import LifecycleError
 from parcours.core.store import StoreError
 from parcours.rules.errors import ProgramError
@@ -161,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 1
-    except (StoreError, ServiceError, DeployError, LifecycleError) as error:
+    except (StoreError, ServiceError, DeployError, LifecycleError, SendError) as error:
         print(f"parcours {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -29,11 +29,12 @@ from parcours.actors.partitions import Figures, ServiceConfig
 from parcours.actors.service import Service, start_ray
 from parcours.core.registries.redis import RedisRegistry
 from parcours.core.store import PARTITIONS
-from parcours.core.stores.embedded import EmbeddedValkey, OpenStore, connect, open_store
+from parcours.core.stores.embedded import EmbeddedValkey, connect, open_store
+from parcours.rules.project import load_valid_project
 from parcours.rules.registry import CompiledVersions
 
 from . import workload
-from .deploy import Deployed, deploy_paths
+from .deploy import deploy_paths, settings_of
 
 #: the examples, beside the package's folders in a source checkout
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -66,9 +67,9 @@ def add_commands(commands: Any) -> None:
         "CONTACTS generated contacts, play a week of their events on a virtual clock (an hour "
         "a step), and print how many times each node of each program was entered.",
     )
-    demo.add_argument("--contacts", type=int, default=100_000, help="default: 100,000")
-    demo.add_argument("--days", type=int, default=7, help="default: 7")
-    demo.add_argument("--events", type=int, default=5, help="events per contact, default: 5")
+    demo.add_argument("--contacts", type=positive, default=100_000, help="default: 100,000")
+    demo.add_argument("--days", type=positive, default=7, help="default: 7")
+    demo.add_argument("--events", type=positive, default=5, help="per contact, default: 5")
     # a week played in minutes steps every partition every simulated hour: fewer, fuller ones
     _service_options(demo, data=None, partitions=DEMO_PARTITIONS)
     demo.set_defaults(run=run_demo)
@@ -79,6 +80,7 @@ def add_commands(commands: Any) -> None:
         "or the embedded Valkey of the data folder); exits 1 when none is running.",
     )
     status.add_argument("--data", type=Path, default=Path(".parcours"), help="default: .parcours")
+    status.add_argument("--prefix", default="pc", help="the store's key prefix, default: pc")
     status.set_defaults(run=run_status)
 
 
@@ -89,13 +91,24 @@ def _service_options(
 ) -> None:
     where = "default: .parcours" if data else "default: a new temporary folder"
     parser.add_argument("--data", type=Path, default=data, help=f"data folder ({where})")
-    parser.add_argument("--actors", type=int, default=2, help="partition actors, default: 2")
+    parser.add_argument("--actors", type=positive, default=2, help="partition actors, default: 2")
     parser.add_argument(
         "--partitions",
-        type=int,
+        type=positive,
         default=partitions,
         help=f"P, fixed for a data folder's life (default: {partitions})",
     )
+
+
+def positive(text: str) -> int:
+    """An argument that must be a whole number of 1 or more."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is not 1 or more")
+    return number
 
 
 # -- running ------------------------------------------------------------------------------
@@ -109,23 +122,22 @@ def running(
     partitions: int,
     environ: Mapping[str, str] = os.environ,
 ) -> Iterator[Service]:
-    """The store (``REDIS_URL`` in ``environ``, or an embedded one in ``data``), Ray and a
-    service running the programs of ``paths``; all stopped after."""
+    """The store (``REDIS_URL`` in ``environ``, or an embedded one in ``data``), Ray
+    (``RAY_ADDRESS``, or a local one) and a service running the programs of ``paths``,
+    deployed once the service holds the store; all stopped after."""
     data.mkdir(parents=True, exist_ok=True)
+    project = load_valid_project(paths)  # problems are reported before anything starts
+    timezone, caps = settings_of(project, paths)
     with open_store(data, environ) as opened:
-        registry = RedisRegistry(opened.client)
-        deployed = deploy_paths(registry, paths)
-        start_ray()
-        service = Service(_config(opened, data, partitions, deployed), actors, CompiledVersions)
+        start_ray(environ=environ)
+        config = ServiceConfig(opened.url, str(data.resolve()), partitions, timezone=timezone,
+                               caps=caps)  # fmt: skip
+        service = Service(config, actors, CompiledVersions)
         try:
+            deploy_paths(RedisRegistry(opened.client), paths)
             yield service
         finally:
             service.stop()
-
-
-def _config(opened: OpenStore, data: Path, partitions: int, deployed: Deployed) -> ServiceConfig:
-    return ServiceConfig(opened.url, str(data.resolve()), partitions,
-                         timezone=deployed.timezone, caps=deployed.caps)  # fmt: skip
 
 
 class Meter:
@@ -218,7 +230,7 @@ def _stop_on_signals() -> Callable[[], bool]:
 
 def run_status(args: argparse.Namespace) -> int:
     client = _client_for(args.data)
-    stored: dict[bytes, bytes] = client.hgetall("pc:status")  # type: ignore[assignment]
+    stored: dict[bytes, bytes] = client.hgetall(f"{args.prefix}:status")  # type: ignore[assignment]
     found = {key.decode(): value.decode() for key, value in stored.items()}
     if not found:
         print("parcours status: no 'parcours up' has run on this store", file=sys.stderr)
@@ -253,7 +265,8 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1
     print(f"parcours demo: {args.contacts:,} contacts, {args.days} days of events; "
           f"{args.actors} actors, data in {data}", flush=True)  # fmt: skip
-    # its own embedded store, REDIS_URL or not: a demo never writes into a real instance
+    # its own embedded store and a local Ray, whatever REDIS_URL and RAY_ADDRESS say: a demo
+    # never writes into a real instance
     with running(data, [EXAMPLES], args.actors, args.partitions, environ={}) as service:
         meter = play(service, args.contacts, args.days, args.events, sys.stderr)
         counts = service.counts()

@@ -89,7 +89,7 @@ def check_program(document: Document, default_timezone: str = "UTC") -> ProgramC
             nodes,
             start,
             document.file,
-            _digest(document.data),
+            digest_of(document.data),
         )
     return ProgramCheck(checker, program, refs, conditions.message_refs)
 
@@ -171,7 +171,8 @@ def _check_local_messages(
             checker.error(ref.path, f"node '{ref.message}' is a {node.type} node: it sends nothing")
 
 
-def _digest(data: object) -> str:
+def digest_of(data: object) -> str:
+    """A program document's version: the digest of its data (not of its text's layout)."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -191,5 +192,5 @@ def duplicate(program: Program, new_id: str, name: str | None = None) -> Program
         program,
         id=new_id,
         name=name or f"{program.name} (copy)",
-        digest=_digest({"duplicate_of": program.digest, "program": new_id}),
+        digest=digest_of({"duplicate_of": program.digest, "program": new_id}),
     )

@@ -13,8 +13,18 @@ from parcours.core.registry import Registry, Version
 from .compiler import CompiledWorkspace, compile_program, compile_workspace
 from .errors import ProgramError
 from .model import Program, Workspace
-from .program import check_program
+from .program import check_program, digest_of
 from .source import parse_json, parse_yaml
+
+
+def _digest(version: Version) -> str | None:
+    """The digest a compiled program of this version carries; None for a text that does not
+    parse (it cannot be the version a shard ran)."""
+    parse = parse_json if version.format == "json" else parse_yaml
+    try:
+        return digest_of(parse(version.text, version.file).data)
+    except ProgramError:
+        return None
 
 
 def program_of(version: Version, default_timezone: str = "UTC") -> Program:
@@ -118,7 +128,6 @@ class CompiledVersions:
             KeyError: no version of the program has it.
         """
         for recorded in reversed(self.registry.versions(program_id)):
-            compiled = self.number(program_id, recorded.number)
-            if compiled.version == digest:
-                return compiled
+            if _digest(recorded) == digest:  # only that version is compiled
+                return self.number(program_id, recorded.number)
         raise KeyError((program_id, digest))

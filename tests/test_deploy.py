@@ -12,7 +12,7 @@ from conftest import EXAMPLES
 from parcours.core.lifecycle import Status
 from parcours.core.registries.memory import MemoryRegistry
 from parcours.core.registry import Current
-from parcours.ops.deploy import deploy_paths
+from parcours.ops.deploy import DeployError, deploy_paths
 from parcours.rules.errors import ProgramError
 
 PROGRAM = """program: {id}
@@ -58,10 +58,35 @@ def test_programs_of_two_workspaces_are_refused(write: Callable[[str, str], Path
     write("a/parcours.yaml", "timezone: Europe/Paris\n")
     second = write("b/q.yaml", PROGRAM.format(id="q"))
     write("b/parcours.yaml", "timezone: America/New_York\n")
-    with pytest.raises(ValueError, match=r"share one parcours\.yaml"):
+    with pytest.raises(DeployError, match=r"share one parcours\.yaml"):
         deploy_paths(MemoryRegistry(), [first, second])
 
 
 def test_a_folder_without_programs_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no program file under"):
+    with pytest.raises(DeployError, match="no program file under"):
         deploy_paths(MemoryRegistry(), [tmp_path])
+
+
+def test_a_stopped_program_refuses_the_whole_deployment(write: Callable[[str, str], Path]) -> None:
+    registry = MemoryRegistry()
+    write("a.yaml", PROGRAM.format(id="a"))
+    stopped = write("b.yaml", PROGRAM.format(id="b"))
+    deploy_paths(registry, [stopped.parent])
+    registry.stop("b")
+    write("a.yaml", PROGRAM.format(id="a").replace("Hello", "Changed"))
+    before = registry.operations()
+    with pytest.raises(DeployError, match=r"program 'b' \(.*b\.yaml\) is stopped for good"):
+        deploy_paths(registry, [stopped.parent])
+    assert registry.operations() == before  # not even a's new version
+
+
+def test_a_paused_program_gets_its_new_version_and_stays_paused(
+    write: Callable[[str, str], Path],
+) -> None:
+    registry = MemoryRegistry()
+    path = write("p.yaml", PROGRAM.format(id="p"))
+    deploy_paths(registry, [path])
+    registry.pause("p")
+    path.write_text(PROGRAM.format(id="p").replace("Hello", "Hello again"))
+    assert deploy_paths(registry, [path]).versions == {"p": 2}
+    assert registry.programs()["p"] == Current(Status.PAUSED, 2)

@@ -133,3 +133,16 @@ def test_an_operation_of_another_kind_is_named(store: Store, registry: Registry)
     with pytest.raises(ValueError, match="operation 1 is 'archive'"):
         part.follow([strange], lambda program, version: pytest.fail("nothing to compile"))
     assert part.applied == 0
+
+
+def test_a_shard_s_version_is_found_by_its_digest_without_compiling_the_others(
+    registry: Registry,
+) -> None:
+    """A newer version that does not compile does not keep a partition from its own."""
+    registry.deploy("welcome", program_text("hello"), "welcome.json")
+    registry.deploy("welcome", "{not json", "welcome.json")
+    digest = registry_digest(registry, 1)
+    versions = CompiledVersions(registry, Catalog())
+    assert versions.digest("welcome", digest).version == digest
+    with pytest.raises(KeyError):
+        versions.digest("welcome", "0" * 16)

@@ -70,6 +70,7 @@ def test_an_identify_of_a_deleted_contact_is_refused() -> None:
     [
         (identify("c1", ["not", "a", "mapping"]), "bad_traits"),
         ({"type": "identify", "traits": {"email": "a@b.org"}}, "no_contact"),
+        ({"contact": "c1", "event": IDENTIFY, "properties": {"email": "x@y.org"}}, "reserved_name"),
     ],
 )
 def test_a_malformed_identify_is_refused_with_its_reason(raw: dict[str, Any], reason: str) -> None:

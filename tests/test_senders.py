@@ -4,13 +4,16 @@ file, whatever crashes; delivery results fed back as events; retries with backof
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engine_support import START
 
+from parcours.actors import senders
 from parcours.actors.senders import JsonLinesSink, Sender, SendError
 from parcours.core.batch import EventBatch
 from parcours.core.outbox import OutboxEntry
@@ -92,6 +95,79 @@ def test_a_sender_that_died_before_acknowledging_sends_nothing_twice(
     assert store.outbox(1) == []
     assert store.sink_floor("email") == path.stat().st_size  # a restart reads from here
     assert Sender(store, "email", JsonLinesSink(path)).drain([1]) == 0
+
+
+class FailingOnce:
+    """A store one of whose calls (``name``) fails once: the sender died, or the server
+    refused, at that point."""
+
+    def __init__(self, store: Store, name: str) -> None:
+        self.store, self.name, self.failed = store, name, False
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self.store, name)
+        if name != self.name or self.failed:
+            return call
+
+        def fail(*args: Any) -> None:
+            self.failed = True
+            raise StoreError(f"{name} failed")
+
+        return fail
+
+
+def sent_events(store: Store, partition: int) -> Counter[str | None]:
+    """messageIds of the results the partition's input stream holds."""
+    found: Counter[str | None] = Counter()
+    for _, packed in store.read(partition, None, 10**6):
+        found.update(event.message_id for event in EventBatch.unpack(packed).events())
+    return found
+
+
+@pytest.mark.parametrize("failing", ["append", "acknowledge_outbox"])
+def test_after_a_failure_between_write_and_acknowledgement_each_result_comes_back_once(
+    store: Store, tmp_path: Path, failing: str
+) -> None:
+    """The same sender tries again, then a restarted one: each message written once, each
+    result in the input stream once."""
+    keys = fill_outbox(store, 2, 3)
+    path = tmp_path / "email.jsonl"
+    sender = Sender(FailingOnce(store, failing), "email", JsonLinesSink(path))  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match=f"{failing} failed"):
+        sender.drain([2])
+    assert sender.drain([2]) == 0  # written already: not again
+    assert Sender(store, "email", JsonLinesSink(path)).drain([2]) == 0
+    assert Counter(line["key"] for line in lines(path)) == Counter(keys)
+    assert sent_events(store, 2) == Counter(f"sent:{key}" for key in keys)
+    assert store.outbox(2) == []
+
+
+def test_a_write_the_disk_refused_halfway_leaves_whole_lines(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bytes reached the file but the sync failed (a full disk): the sink cuts them off,
+    so the retry does not write after half a message."""
+    keys = fill_outbox(store, 0, 2)
+    syncs, real_fsync = [OSError("No space left on device")], os.fsync
+
+    def fsync(descriptor: int) -> None:
+        if syncs:
+            raise syncs.pop()
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(senders.os, "fsync", fsync)
+    sender = Sender(store, "email", JsonLinesSink(tmp_path / "e.jsonl"), sleep=lambda _: None)
+    assert sender.drain([0]) == 2 and sender.retries == 1
+    assert [line["key"] for line in lines(tmp_path / "e.jsonl")] == keys
+
+
+def test_a_partial_last_line_is_cut_when_the_sink_opens(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"key": "a"}\n{"key": "b", "cont')  # the process died mid-write
+    sink = JsonLinesSink(path)
+    assert path.read_text() == '{"key": "a"}\n' and sink.sent_since(0) == {"a"}
+    JsonLinesSink(path)  # a whole file stays as it is
+    assert path.read_text() == '{"key": "a"}\n'
 
 
 class FlakySink(JsonLinesSink):

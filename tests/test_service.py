@@ -18,7 +18,7 @@ import pytest
 import ray
 import redis
 from conftest import EXAMPLES
-from durable_support import standing
+from durable_support import messages, standing
 
 from parcours.actors.partitions import ServiceConfig
 from parcours.actors.service import Service, start_ray
@@ -26,7 +26,7 @@ from parcours.core.catalog import Catalog
 from parcours.core.clock import VirtualClock
 from parcours.core.durable import Partition
 from parcours.core.imports import import_contacts
-from parcours.core.outbox import ListOutbox, OutboxEntry
+from parcours.core.outbox import ListOutbox
 from parcours.core.registries.redis import RedisRegistry
 from parcours.core.shard import Shard
 from parcours.core.stores.embedded import EmbeddedValkey
@@ -75,9 +75,13 @@ def hour_of(event: Any) -> int:
     return int((event.time - START) // HOUR)
 
 
-def message(entry: OutboxEntry) -> tuple[Any, ...]:
-    """A message without its key (the key names the partition)."""
-    return (entry.channel, entry.contact, entry.program, entry.node, entry.time, entry.template)
+#: hour -> life-cycle operations at its end (the in-process engine after that hour's tick;
+#: the service records them before the next round)
+OPERATIONS = {
+    20: [("pause", "welcome-coupon")],
+    30: [("resume", "welcome-coupon"), ("pause", "newsletter-welcome")],
+    40: [("stop", "newsletter-welcome")],
+}
 
 
 def in_process() -> tuple[Counter[tuple[Any, ...]], Counter[Any], Counter[Any]]:
@@ -95,31 +99,36 @@ def in_process() -> tuple[Counter[tuple[Any, ...]], Counter[Any], Counter[Any]]:
         clock.set(START + (hour + 1) * HOUR)
         shard.ingest([event for event in stream if hour_of(event) == hour])
         shard.tick()
-    return Counter(map(message, outbox.entries)), shard.node_counts(), standing(shard)
+        for operation, program in OPERATIONS.get(hour, []):
+            getattr(shard, operation)(program)
+    return messages(outbox.entries), shard.node_counts(), standing(shard)
 
 
 def stored_state(config: ServiceConfig) -> tuple[Counter[tuple[Any, ...]], Counter[Any]]:
     """Messages left in the outboxes and live enrollments, read back from the store."""
     store = RedisStore(redis.Redis.from_url(config.redis_url))
     versions = CompiledVersions(RedisRegistry(store.client), Catalog(), config.timezone)
-    messages: Counter[tuple[Any, ...]] = Counter()
+    left: Counter[tuple[Any, ...]] = Counter()
     enrollments: Counter[Any] = Counter()
     clock = VirtualClock(START)
     for number in range(PARTITIONS):
-        messages.update(map(message, store.outbox(number)))
+        left.update(messages(store.outbox(number)))
         part = Partition(store, number, lambda n: Shard(versions.catalog, clock, partition=n),
                          versions.digest)  # fmt: skip
         enrollments.update(standing(part.shard))
-    return messages, enrollments
+    return left, enrollments
 
 
-def drive(service: Service, on_hour: Any = None) -> int:
-    """Contacts, then the stream hour by hour, each hour one step at its end; return the
-    events the partitions took."""
+def drive(service: Service, config: ServiceConfig, on_hour: Any = None) -> int:
+    """Contacts, then the stream hour by hour, each hour one step at its end, with the
+    :data:`OPERATIONS` recorded between rounds; return the events the partitions took."""
+    registry = RedisRegistry(redis.Redis.from_url(config.redis_url))
     service.import_contacts(workload.contacts(CONTACTS), START)
     stream, taken = events(), 0
     for hour in range(HOURS + 1):
         service.ingest([event for event in stream if hour_of(event) == hour], START)
+        for operation, program in OPERATIONS.get(hour - 1, []):
+            getattr(registry, operation)(program)
         if on_hour is not None:
             on_hour(hour)
         taken += service.step(START + (hour + 1) * HOUR).events
@@ -130,29 +139,30 @@ def drive(service: Service, on_hour: Any = None) -> int:
 def test_n_actors_give_what_the_in_process_engine_gives(
     local_ray: None, config: ServiceConfig, actors: int
 ) -> None:
-    """With 4 actors, N changes to 2 halfway and an actor is killed in the middle of a step."""
+    """Programs paused, resumed and stopped on the way; 1 actor becomes 3 halfway; 4 become
+    2, and an actor is killed while its step is in flight."""
     service = Service(config, actors, CompiledVersions, channels=())
 
     def disturb(hour: int) -> None:
-        if actors == 4 and hour == HOURS // 2:
-            service.scale(2)
+        if hour == HOURS // 2:
+            service.scale(3 if actors == 1 else 2)
         if actors == 4 and hour == HOURS // 2 + 5:
             victim = service.workers[1]
             pid = ray.get(victim.pid.remote())
-            pending = victim.step.remote(START + (hour + 0.5) * HOUR)
+            pending = victim.step.remote(START + (hour + 0.5) * HOUR, service.registry.last_seq())
             os.kill(pid, signal.SIGKILL)
             ray.get(pending)  # Ray restarts the actor and runs the step again
             assert ray.get(victim.pid.remote()) != pid
 
-    taken = drive(service, disturb)
+    taken = drive(service, config, disturb)
     # a killed step's figures are lost with it (its commits are not): count without a kill
     assert service.waiting() == 0 and (actors == 4 or taken == len(events()))
     counts = service.counts()
     service.stop()
-    messages, counted, live = in_process()
-    assert sum(messages.values()) > 100 and len(counted) > 15  # the workload does something
+    expected, counted, live = in_process()
+    assert sum(expected.values()) > 100 and len(counted) > 15  # the workload does something
     stored, enrolled = stored_state(config)
-    assert stored - messages == Counter() and messages - stored == Counter()
+    assert stored - expected == Counter() and expected - stored == Counter()
     assert enrolled == live
     assert counts == counted
 
@@ -168,7 +178,7 @@ def test_sender_actors_write_each_message_once(
         if hour == 30:
             os.kill(ray.get(service.senders[0].pid.remote()), signal.SIGKILL)  # email
 
-    taken = drive(service, kill_sender)
+    taken = drive(service, config, kill_sender)
     taken += service.step(START + (HOURS + 2) * HOUR).events  # the last results come back
     figures = service.figures()
     service.stop()

@@ -41,6 +41,10 @@ class MemoryRegistry(Registry):
             start = max(after, 0)
             return self._log[start : None if limit is None else start + limit]
 
+    def last_seq(self) -> int:
+        with self._lock:
+            return len(self._log)
+
     def _transact(self, program_id: str, decide: Callable[[State], Change]) -> Change:
         with self._lock:
             current = self._current.get(program_id)

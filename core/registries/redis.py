@@ -92,6 +92,9 @@ class RedisRegistry(Registry):
         entries = _ask(lambda: self.client.xrange(self._log, start, "+", limit))
         return [_operation(entry, fields) for entry, fields in entries]
 
+    def last_seq(self) -> int:
+        return int(_ask(lambda: self.client.get(self._seq)) or 0)
+
     # -- changing ---------------------------------------------------------------------------
 
     def _transact(self, program_id: str, decide: Callable[[State], Change]) -> Change:

@@ -2,8 +2,8 @@
 
 An embedded Valkey (append-only file on) and a local Ray on this machine; the event-driven
 example programs (bench/mix.py's); contacts imported first; events of the shop's stream
-(ops/workload.py) ingested in batches of 1,000 through `Service.ingest` and taken by N
-partition actors over 32 partitions. No sender actors: the figures end at the outbox.
+(ops/workload.py) ingested in batches of 1,000 and taken by N partition actors over P
+partitions (8 by default, ``--partitions``). No sender actors: the figures end at the outbox.
 
 - peak: a backlog of events ingested first, then drained by N = 1, 2 and 4 actors (each run its
   own events, on the same store): events/s of the drain, and of ingest + drain;
@@ -24,7 +24,6 @@ import argparse
 import json
 import multiprocessing
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,10 @@ from parcours.rules import compile_workspace, load_project
 from parcours.rules.project import load_valid_project
 from parcours.rules.registry import CompiledVersions
 
-PARTITIONS = 32
+#: P: every round touches each partition with input, at a cost of its own (a read, a commit);
+#: on 2 cores 8 partitions give both the best throughput and the lowest latency (32 measured
+#: beside it in bench/RESULTS.md)
+PARTITIONS = 8
 SPAN = 2 * 86400.0  #: the time a throughput run's events cover
 INGEST_BATCH = 1_000
 TARGETS = {"events_per_s": 250_000, "latency_p50_ms": 10, "latency_p99_ms": 50}
@@ -60,14 +62,14 @@ def event_driven_files() -> list[Path]:
 
 
 def new_service(
-    folder: Path, contacts: int, actors: int, start: float
+    folder: Path, contacts: int, actors: int, start: float, partitions: int
 ) -> tuple[Service, EmbeddedValkey]:
     """A store with ``contacts`` contacts and the event-driven programs, and N actors on it."""
     server = EmbeddedValkey(folder)
     client = server.start()
     files = event_driven_files()
     timezone, caps = settings_of(load_valid_project(files), files)
-    config = ServiceConfig(f"unix://{server.socket}", str(folder), PARTITIONS,
+    config = ServiceConfig(f"unix://{server.socket}", str(folder), partitions,
                            timezone=timezone, caps=caps)  # fmt: skip
     service = Service(config, actors, CompiledVersions, channels=())
     service.import_contacts(workload.contacts(contacts), start)  # before: no welcome mail
@@ -102,13 +104,7 @@ def peak(service: Service, contacts: int, count: int, start: float) -> dict[str,
 def sustained(service: Service, contacts: int, count: int, start: float) -> float:
     """A producer process ingests (as an ingest API would, beside the service) while the
     service steps: events/s from the producer's first batch to the last event taken."""
-    spawn = multiprocessing.get_context("spawn")  # not a fork of a process that runs Ray
-    ready, go = spawn.Event(), spawn.Event()
-    config = service.config
-    job = (config.redis_url, config.partitions, contacts, count, start, ready, go)
-    producer = spawn.Process(target=produce, args=job)
-    producer.start()
-    ready.wait()  # started, imported, events made: what is timed is ingest
+    producer, go = producer_of(service, contacts, count, start, rate=None)
     began = time.perf_counter()
     go.set()
     taken = 0
@@ -119,50 +115,70 @@ def sustained(service: Service, contacts: int, count: int, start: float) -> floa
     return count / (time.perf_counter() - began)
 
 
-def produce(
-    redis_url: str, partitions: int, contacts: int, count: int, start: float, ready: Any, go: Any
-) -> None:
-    """Make the run's events, say so, and on the signal ingest them in batches into the store
-    ``redis_url`` names (a process of its own)."""
-    store = RedisStore(connect(redis_url))
-    events = workload.stream(contacts, count, start, SPAN, seed=int(start))
-    ready.set()
-    go.wait()
-    for first in range(0, len(events), INGEST_BATCH):
-        ingest(store, partitions, events[first : first + INGEST_BATCH], events[-1].time)
-
-
 def latency(service: Service, contacts: int, rate: float, seconds: float) -> list[float]:
-    """Events at ``rate`` per second for ``seconds``, stamped with the wall clock; the service
-    steps on the wall clock. Returns each new outbox entry's latency in seconds."""
+    """Events at ``rate`` per second for ``seconds`` from a producer process, stamped with the
+    wall clock; the service steps on the wall clock. Returns each new outbox entry's latency
+    in seconds."""
     before = outbox_ids(service)
-    events = workload.stream(contacts, int(rate * seconds), 0.0, seconds, seed=99)
-    stop = threading.Event()
-
-    def produce() -> None:
-        began, sent = time.time(), 0
-        while sent < len(events):
-            due = int((time.time() - began) * rate)  # events that should be in by now
-            now = time.time()
-            batch = [Event(e.contact, e.name, now, e.properties) for e in events[sent:due]]
-            if batch:
-                service.ingest(batch, now)
-            sent = max(sent, due)
-            time.sleep(0.005)
-        stop.set()
-
-    producer = threading.Thread(target=produce)
+    producer, go = producer_of(service, contacts, int(rate * seconds), 0.0, rate)
     began = time.time()
-    producer.start()
-    while not stop.is_set() or service.waiting():
+    go.set()
+    while producer.is_alive() or service.waiting():
         service.step(time.time())
     producer.join()
+    assert producer.exitcode == 0, producer.exitcode
     # timers of the earlier runs that fell due in the meantime are backlog, not latency
     return [
         committed - decided
         for entry, committed, decided in outbox_latencies(service)
         if entry not in before and decided >= began
     ]
+
+
+def producer_of(
+    service: Service, contacts: int, count: int, start: float, rate: float | None
+) -> tuple[Any, Any]:
+    """A producer process (started, its events made) and the signal that starts it."""
+    spawn = multiprocessing.get_context("spawn")  # not a fork of a process that runs Ray
+    ready, go = spawn.Event(), spawn.Event()
+    config = service.config
+    job = (config.redis_url, config.partitions, contacts, count, start, rate, ready, go)
+    producer = spawn.Process(target=produce, args=job)
+    producer.start()
+    ready.wait()
+    return producer, go
+
+
+def produce(
+    redis_url: str,
+    partitions: int,
+    contacts: int,
+    count: int,
+    start: float,
+    rate: float | None,
+    ready: Any,
+    go: Any,
+) -> None:
+    """Make the events, say so, and on the signal ingest them into the store ``redis_url``
+    names: in batches as fast as it can (``rate`` None), or at ``rate`` per second, each
+    stamped with the wall clock as it goes in."""
+    store = RedisStore(connect(redis_url))
+    events = workload.stream(contacts, count, start, SPAN, seed=int(start))
+    ready.set()
+    go.wait()
+    if rate is None:
+        for first in range(0, len(events), INGEST_BATCH):
+            ingest(store, partitions, events[first : first + INGEST_BATCH], events[-1].time)
+        return
+    began, sent = time.time(), 0
+    while sent < len(events):
+        due = min(len(events), int((time.time() - began) * rate))  # what should be in by now
+        now = time.time()
+        batch = [Event(e.contact, e.name, now, e.properties) for e in events[sent:due]]
+        if batch:
+            ingest(store, partitions, batch, now)
+        sent = max(sent, due)
+        time.sleep(0.002)
 
 
 def outbox_ids(service: Service) -> set[str]:
@@ -172,7 +188,7 @@ def outbox_ids(service: Service) -> set[str]:
 def outbox_latencies(service: Service) -> list[tuple[str, float, float]]:
     """(entry, when it was committed, when it was decided for) of every outbox entry."""
     store, found = service.store, []
-    for partition in range(PARTITIONS):
+    for partition in range(service.config.partitions):
         for channel in ("email", "sms", "webhook", "alert"):
             for entry_id, entry in store.read_outbox(partition, channel, 10**9):
                 committed = int(entry_id.split("-")[0]) / 1000
@@ -187,7 +203,7 @@ def measure(args: argparse.Namespace) -> dict[str, float]:
     figures: dict[str, float] = {}
     folder = Path(tempfile.mkdtemp(prefix="parcours-service-"))
     base = time.time() - 6 * SPAN
-    service, server = new_service(folder, args.contacts, 1, base)
+    service, server = new_service(folder, args.contacts, 1, base, args.partitions)
     try:
         peak(service, args.contacts, args.events // 10, base)  # warm-up: compiles, loads
         best = 0.0
@@ -230,6 +246,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=300_000, help="per throughput run")
     parser.add_argument("--seconds", type=float, default=10.0, help="of the latency run")
+    parser.add_argument("--partitions", type=int, default=PARTITIONS)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args()
     report(measure(args), args.json)

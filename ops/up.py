@@ -33,7 +33,7 @@ from parcours.core.stores.embedded import EmbeddedValkey, connect, open_store
 from parcours.rules.project import load_valid_project
 from parcours.rules.registry import CompiledVersions
 
-from . import workload
+from . import simulate, workload
 from .deploy import deploy_paths, settings_of
 
 #: the examples, beside the package's folders in a source checkout
@@ -277,8 +277,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def play(service: Service, contacts: int, days: int, per_contact: int, out: TextIO) -> Meter:
-    """Import the contacts, then play their events hour by hour on a virtual clock."""
-    start = float(int(time.time()) // HOUR * HOUR)
+    """Import the contacts, then play their events hour by hour on a virtual clock (from the
+    same Monday morning as ``parcours simulate``, so that every demo gives the same counts)."""
+    start = simulate.START  # a fixed Monday morning: the same demo on any day
     meter, hours = Meter(), days * 24
     rows, imported = workload.contacts(contacts), 0
     while chunk := list(itertools.islice(rows, 10_000)):

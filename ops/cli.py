@@ -16,12 +16,12 @@ from parcours.core.store import StoreError
 from parcours.rules.errors import ProgramError
 from parcours.rules.project import load_project
 
+from . import control, up
 from .deploy import DeployError
 from .graph import dot, mermaid
 from .journey import report, run_journey
 from .journey_file import journey_files, read_journey
 from .simulate import simulate
-from .up import add_commands
 
 DESCRIPTION = """\
 parcours runs marketing automation programs: files that say who enters, what happens to them,
@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--days", type=int, default=30, help="default: 30")
     simulate.add_argument("--seed", type=int, default=1, help="default: 1 (same seed, same run)")
     simulate.set_defaults(run=run_simulate)
-    add_commands(commands)
+    up.add_commands(commands)
+    control.add_commands(commands)
     return parser
 
 

@@ -1,10 +1,11 @@
-"""``parcours up``, ``parcours demo`` and ``parcours status``: the engine as a running service.
+"""``parcours up`` and ``parcours demo``: the engine as a running service.
 
 ``up`` opens the store (``REDIS_URL``, or an embedded Valkey in the data folder), joins or starts
 Ray (``RAY_ADDRESS``, or a local one), deploys the programs of a folder, and steps the actors on
-the wall clock until stopped, with a status line that ``status`` can read from another shell
-(the figures are written to the store every second). ``demo`` runs the examples on generated
-contacts and a week of their events on a virtual clock, and ends with per-node counts.
+the wall clock until stopped, with a status line that ``parcours status`` (ops/control.py) can
+read from another shell (the figures are written to the store every second). ``demo`` runs the
+examples on generated contacts and a week of their events on a virtual clock, and ends with
+per-node counts.
 """
 
 from __future__ import annotations
@@ -23,13 +24,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-import redis
-
 from parcours.actors.partitions import Figures, ServiceConfig
 from parcours.actors.service import Service, start_ray
 from parcours.core.registries.redis import RedisRegistry
 from parcours.core.store import PARTITIONS
-from parcours.core.stores.embedded import EmbeddedValkey, connect, open_store
+from parcours.core.stores.embedded import open_store
 from parcours.rules.project import load_valid_project
 from parcours.rules.registry import CompiledVersions
 
@@ -47,7 +46,7 @@ DEMO_PARTITIONS = 32
 
 
 def add_commands(commands: Any) -> None:
-    """The three commands' parsers, under the ``parcours`` command's."""
+    """The two commands' parsers, under the ``parcours`` command's."""
     up = commands.add_parser(
         "up",
         help="run the programs of a folder as a service",
@@ -73,15 +72,6 @@ def add_commands(commands: Any) -> None:
     # a week played in minutes steps every partition every simulated hour: fewer, fuller ones
     _service_options(demo, data=None, partitions=DEMO_PARTITIONS)
     demo.set_defaults(run=run_demo)
-    status = commands.add_parser(
-        "status",
-        help="the figures of a running 'parcours up'",
-        description="Read the figures a running 'parcours up' writes to its store (REDIS_URL, "
-        "or the embedded Valkey of the data folder); exits 1 when none is running.",
-    )
-    status.add_argument("--data", type=Path, default=Path(".parcours"), help="default: .parcours")
-    status.add_argument("--prefix", default="pc", help="the store's key prefix, default: pc")
-    status.set_defaults(run=run_status)
 
 
 def _service_options(
@@ -223,35 +213,6 @@ def _stop_on_signals() -> Callable[[], bool]:
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
     return lambda: bool(stop)
-
-
-# -- status -------------------------------------------------------------------------------
-
-
-def run_status(args: argparse.Namespace) -> int:
-    client = _client_for(args.data)
-    stored: dict[bytes, bytes] = client.hgetall(f"{args.prefix}:status")  # type: ignore[assignment]
-    found = {key.decode(): value.decode() for key, value in stored.items()}
-    if not found:
-        print("parcours status: no 'parcours up' has run on this store", file=sys.stderr)
-        return 1
-    age = time.time() - float(found["updated"])
-    state = "running" if age < STALE else f"stopped ({age:,.0f} s ago)"
-    print(f"parcours {state}")
-    for name in ("events_per_s", "events", "timers", "messages", "sent", "enrollments"):
-        print(f"  {name:<13} {int(found[name]):>12,}")
-    return 0 if age < STALE else 1
-
-
-def _client_for(data: Path) -> redis.Redis:
-    """The running instance's server, without starting one."""
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        socket = EmbeddedValkey(data).socket
-        if not socket.exists():
-            raise SystemExit(f"parcours status: nothing runs on {data} (no {socket})")
-        url = f"unix://{socket}"
-    return connect(url)
 
 
 # -- demo ---------------------------------------------------------------------------------

@@ -34,7 +34,18 @@ def wait_for(what: str, check: Callable[[], bool]) -> None:
         time.sleep(0.2)
 
 
+def sign_up(store: RedisStore, contact: str) -> None:
+    """A contact identified, then the newsletter form (welcome-coupon's entry)."""
+    raws = [
+        {"type": "identify", "userId": contact, "traits": {"email": f"{contact}@example.org"}},
+        {"contact": contact, "event": "form.submitted", "properties": {"form": "newsletter"}},
+    ]
+    assert ingest(store, 4, raws, time.time()).appended == 2
+
+
 def test_up_runs_the_programs_and_status_reads_its_figures(tmp_path: Path) -> None:
+    """A welcome mail, status and programs read from another process, a pause (nobody
+    enters) and a resume, then Ctrl-C (SIGTERM) stops it cleanly."""
     data = tmp_path / "data"
     up = subprocess.Popen(
         [*PARCOURS, "up", str(EXAMPLES), "--data", str(data), "--actors", "1",
@@ -46,16 +57,27 @@ def test_up_runs_the_programs_and_status_reads_its_figures(tmp_path: Path) -> No
         wait_for("the embedded Valkey", socket.exists)
         client = redis.Redis(unix_socket_path=str(socket))
         wait_for("the first status", lambda: client.exists("pc:status") == 1)
-        contact = {"type": "identify", "userId": "c1", "traits": {"email": "c1@example.org"}}
-        event = {"contact": "c1", "event": "form.submitted", "properties": {"form": "newsletter"}}
-        assert ingest(RedisStore(client), 4, [contact, event], time.time()).appended == 2
-        mails = data / "outbox" / "email.jsonl"
+        store, mails = RedisStore(client), data / "outbox" / "email.jsonl"
+
+        def taken() -> int:
+            return int(client.hget("pc:status", "events") or 0)
+
+        sign_up(store, "c1")
         wait_for("the welcome mail", mails.exists)
-        wait_for("events in the status", lambda: int(client.hget("pc:status", "events")) >= 1)
+        wait_for("its result in the status", lambda: taken() >= 3)  # identify, form, sent
         status = parcours("status", "--data", str(data))
         assert status.returncode == 0, status.stderr
         assert status.stdout.startswith("parcours running")
         assert "enrollments" in status.stdout and "sent" in status.stdout
+        assert "welcome-coupon" in parcours("programs", "--data", str(data)).stdout
+        paused = parcours("pause", "welcome-coupon", "--data", str(data))
+        assert paused.stdout == "welcome-coupon: paused\n", paused.stderr
+        before = taken()
+        sign_up(store, "c2")  # while paused: nobody enters
+        wait_for("c2's events taken", lambda: taken() >= before + 2)
+        assert parcours("resume", "welcome-coupon", "--data", str(data)).returncode == 0
+        sign_up(store, "c3")
+        wait_for("c3's welcome mail", lambda: len(mails.read_text().splitlines()) == 2)
     finally:
         up.terminate()
         out, err = up.communicate(timeout=120)
@@ -63,7 +85,8 @@ def test_up_runs_the_programs_and_status_reads_its_figures(tmp_path: Path) -> No
     assert "events/s" in out and out.rstrip().endswith("parcours up: stopped")
     sent = [json.loads(line) for line in mails.read_text().splitlines()]
     assert [(m["contact"], m["program"], m["message"]) for m in sent] == [
-        ("c1", "welcome-coupon", "welcome")
+        ("c1", "welcome-coupon", "welcome"),
+        ("c3", "welcome-coupon", "welcome"),
     ]
     gone = parcours("status", "--data", str(data))
     assert gone.returncode == 1 and "nothing runs on" in gone.stderr

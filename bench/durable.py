@@ -31,7 +31,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,9 @@ MASS = {
 }  # fmt: skip
 
 
-def stream_setup(store: RedisStore, contacts: int, count: int) -> tuple[list[Partition], Raw]:
+def stream_setup(store: RedisStore, contacts: int) -> tuple[list[Partition], VirtualClock]:
     """Partitions with every triggered example program and ``contacts`` contacts committed,
-    and ``count`` events of the mix for them (the clock set to the last event's time)."""
+    and their clock (at the mix's start)."""
     project = load_project([mix.EXAMPLES])
     compiled = compile_workspace(project.programs)
     programs = mix.triggered(compiled.programs.values())
@@ -90,14 +90,19 @@ def stream_setup(store: RedisStore, contacts: int, count: int) -> tuple[list[Par
         for program in programs:
             part.shard.deploy(program, activate=True)
         part.commit(None)
+    return parts, clock
+
+
+def stream_events(contacts: int, count: int) -> tuple[Raw, float]:
+    """``count`` events of the mix, by partition, as the ingest API receives them; and the
+    last one's time."""
     events = mix.stream(contacts, count)
-    clock.set(events[-1].time)
     raw: Raw = [[] for _ in range(PARTITIONS)]
     for e in events:
         raw[partition_of(e.contact, PARTITIONS)].append(
             {"contact": e.contact, "event": e.name, "timestamp": e.time, "properties": e.properties}
         )
-    return parts, raw
+    return raw, events[-1].time
 
 
 def append_all(store: RedisStore, raw: Raw, now: float) -> None:
@@ -112,19 +117,48 @@ def append_all(store: RedisStore, raw: Raw, now: float) -> None:
                 store.append(number, batch)
 
 
+class Appender:
+    """A process standing for the ingest API: it makes the events, then appends them all when
+    started. Spawned, not forked: a child forked from the partitions' process would share their
+    heap, and each write to a shared page (a reference count) would copy it, in both."""
+
+    def __init__(self, socket: Path, contacts: int, count: int) -> None:
+        processes = multiprocessing.get_context("spawn")
+        self._pipe, theirs = processes.Pipe()
+        self._process = processes.Process(target=_append, args=(socket, contacts, count, theirs))
+        self._process.start()
+        self.now: float = self._pipe.recv()  #: the last event's time, once the events are made
+
+    def start(self) -> None:
+        self._pipe.send(None)
+
+    def join(self) -> None:
+        self._process.join()
+        assert self._process.exitcode == 0, self._process.exitcode
+
+
+def _append(socket: Path, contacts: int, count: int, pipe: Connection) -> None:
+    raw, now = stream_events(contacts, count)
+    gc.freeze()  # the events stand for the API's network input: not the collector's to scan
+    store = RedisStore(redis.Redis(unix_socket_path=str(socket)))
+    pipe.send(now)
+    pipe.recv()
+    append_all(store, raw, now)
+
+
 def taken(parts: list[Partition]) -> int:
     return sum(p.shard.stats.events["accepted"] + p.shard.stats.events["late"] for p in parts)
 
 
 def stream_sequential(store: RedisStore, socket: Path, contacts: int, count: int) -> Figures:
-    """The appender process appending every event, then the partitions draining their streams."""
-    parts, raw = stream_setup(store, contacts, count)
-    appender, go = start_appender(socket, raw, parts[0].shard.clock.now())
+    """The appender appending every event, then the partitions draining their streams."""
+    parts, clock = stream_setup(store, contacts)
+    appender = Appender(socket, contacts, count)
+    clock.set(appender.now)
     began = time.perf_counter()
-    go.set()
+    appender.start()
     appender.join()
     appended = time.perf_counter()
-    assert appender.exitcode == 0, appender.exitcode
     for part in parts:
         part.drain()
     done = time.perf_counter()
@@ -133,40 +167,23 @@ def stream_sequential(store: RedisStore, socket: Path, contacts: int, count: int
 
 
 def stream_sustained(store: RedisStore, socket: Path, contacts: int, count: int) -> Figures:
-    """The appender process feeds the streams while this one steps each partition that has
-    input waiting, until every event is taken."""
-    parts, raw = stream_setup(store, contacts, count)
-    appender, go = start_appender(socket, raw, parts[0].shard.clock.now())
+    """The appender feeds the streams while this process steps each partition that has input
+    waiting, until every event is taken and what falls due by the last one has fired."""
+    parts, clock = stream_setup(store, contacts)
+    appender = Appender(socket, contacts, count)
+    clock.set(appender.now)
     numbers = range(len(parts))
     began = time.perf_counter()
-    go.set()
+    appender.start()
     while taken(parts) < count:
         for part, waiting in zip(parts, store.waiting(numbers), strict=True):
             if waiting:
                 part.step()
+    for part in parts:  # then what falls due after the last event, as a drain ends
+        part.drain()
     done = time.perf_counter()
     appender.join()
-    assert appender.exitcode == 0, appender.exitcode
     return {"stream_end_to_end": count / (done - began)}
-
-
-def start_appender(socket: Path, raw: Raw, now: float) -> tuple[BaseProcess, Any]:
-    """A process, standing for the ingest API, that appends ``raw`` once the returned event is
-    set (forked: it gets the events without a copy)."""
-    processes = multiprocessing.get_context("fork")
-    go = processes.Event()
-    appender = processes.Process(target=_append, args=(socket, raw, now, go))
-    appender.start()
-    return appender, go
-
-
-def _append(socket: Path, raw: Raw, now: float, go: Any) -> None:
-    # the heap forked from the bench (partitions, every event) is not the ingest API's: left
-    # out of the collector's scans, which would otherwise take a third of the appending
-    gc.freeze()
-    store = RedisStore(redis.Redis(unix_socket_path=str(socket)))  # not the parent's connections
-    go.wait()
-    append_all(store, raw, now)
 
 
 def mass(store: RedisStore, count: int, partitions: int = MASS_PARTITIONS) -> Figures:

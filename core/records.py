@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .shard import Shard
 
 Record = list[Any]
+#: (field name, bit) of each contact flag, as plain ints for :func:`_profile`
 _FLAG_BITS = [(name, int(flag)) for name, flag in FLAG_FIELDS.items()]
 
 

@@ -214,9 +214,9 @@ class RedisStore:
                 message = _pack([*entry[:-1], dict(entry.options)])
                 sent[self.key(partition, f"out:{entry.channel}")] += (entry.contact, message)
         groups = [*written.items(), *removed.items(), *sent.items()]
-        # raw strings, not msgpack's bin type: the scripts' cmsgpack reads only the former
-        values = msgpack.packb([values for _, values in groups], use_bin_type=False)
-        return [key for key, _ in groups], [len(written), len(removed), values]
+        # raw strings, not msgpack's bin type: the script's cmsgpack reads only the former
+        packed = msgpack.packb([values for _, values in groups], use_bin_type=False)
+        return [key for key, _ in groups], [len(written), len(removed), packed]
 
     def outbox(self, partition: int) -> list[OutboxEntry]:
         found: list[tuple[tuple[int, int], OutboxEntry]] = []

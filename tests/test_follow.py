@@ -42,8 +42,9 @@ class Follower:
     """Partitions of one store that follow one registry, each rebuilt as a new process would:
     its own catalog and its own compiled versions."""
 
-    def __init__(self, store: Store, registry: Registry, clock: VirtualClock) -> None:
-        self.store, self.registry, self.clock = store, registry, clock
+    def __init__(self, store: Store, registry: Registry) -> None:
+        self.store, self.registry, self.clock = store, registry, VirtualClock(START)
+        self.versions: dict[int, CompiledVersions] = {}  #: id(partition) -> its versions
 
     def partition(self, number: int = 0) -> Partition:
         versions = CompiledVersions(self.registry, Catalog())
@@ -53,20 +54,24 @@ class Follower:
             lambda n: Shard(versions.catalog, self.clock, partition=n),
             versions.digest,
         )
-        part.versions = versions  # type: ignore[attr-defined]
+        self.versions[id(part)] = versions
         return part
 
     def follow(self, part: Partition) -> int:
-        versions: CompiledVersions = part.versions  # type: ignore[attr-defined]
-        return part.follow(self.registry.operations(part.applied), versions.number)
+        versions = self.versions[id(part)].number
+        return part.follow(self.registry.operations(part.applied), versions)
+
+
+@pytest.fixture
+def follower(store: Store, registry: Registry) -> Follower:
+    """A follower of a registry where the welcome program is deployed and active."""
+    registry.deploy("welcome", program_text("hello"), "welcome.json", activate=True)
+    return Follower(store, registry)
 
 
 def test_partitions_apply_the_log_in_order_and_run_the_same_versions(
-    store: Store, registry: Registry
+    follower: Follower, registry: Registry
 ) -> None:
-    clock = VirtualClock(START)
-    follower = Follower(store, registry, clock)
-    registry.deploy("welcome", program_text("hello"), "welcome.json", activate=True)
     parts = [follower.partition(n) for n in range(2)]
     assert [follower.follow(part) for part in parts] == [2, 2]
     for part in parts:
@@ -83,11 +88,8 @@ def test_partitions_apply_the_log_in_order_and_run_the_same_versions(
 
 
 def test_a_restarted_partition_keeps_what_it_applied_and_its_enrollments(
-    store: Store, registry: Registry
+    follower: Follower, store: Store, registry: Registry
 ) -> None:
-    clock = VirtualClock(START)
-    follower = Follower(store, registry, clock)
-    registry.deploy("welcome", program_text("hello"), "welcome.json", activate=True)
     part = follower.partition()
     follower.follow(part)
     part.upsert_contact("c1", {"email": "c1@example.org"})
@@ -99,7 +101,7 @@ def test_a_restarted_partition_keeps_what_it_applied_and_its_enrollments(
     assert rebuilt.applied == 2
     assert rebuilt.shard.by_id["welcome"].compiled.version == registry_digest(registry, 1)
     assert follower.follow(rebuilt) == 1  # only the new deploy
-    clock.set(START + 3 * DAY)
+    follower.clock.set(START + 3 * DAY)
     rebuilt.step()
     sent = messages(store.outbox(0))
     assert [(m[1], m[5]) for m in sent] == [("c1", "hello_again")]
@@ -113,22 +115,17 @@ def registry_digest(registry: Registry, number: int) -> str:
 
 
 def test_a_gap_in_the_log_is_refused_and_nothing_after_it_applies(
-    store: Store, registry: Registry
+    follower: Follower, registry: Registry
 ) -> None:
-    clock = VirtualClock(START)
-    follower = Follower(store, registry, clock)
-    registry.deploy("welcome", program_text("hello"), "welcome.json", activate=True)
     part = follower.partition()
-    versions: CompiledVersions = part.versions  # type: ignore[attr-defined]
     later = registry.operations(after=1)
     with pytest.raises(ValueError, match="applied operation 0, then was given 2"):
-        part.follow(later, versions.number)
+        part.follow(later, follower.versions[id(part)].number)
     assert part.applied == 0 and "welcome" not in part.shard.by_id
 
 
 def test_an_operation_of_another_kind_is_named(store: Store, registry: Registry) -> None:
-    follower = Follower(store, registry, VirtualClock(START))
-    part = follower.partition()
+    part = Follower(store, registry).partition()
     strange = Operation(1, "welcome", 1, "archive", START)
     with pytest.raises(ValueError, match="operation 1 is 'archive'"):
         part.follow([strange], lambda program, version: pytest.fail("nothing to compile"))

@@ -56,10 +56,10 @@ class Enrollments:
         #: contact slots whose records changed since the last durable commit (an ended
         #: enrollment is kept in its contact's record)
         self.touched: set[int] = set() if touched is None else touched
-        #: rows changed since the last durable commit (the store keeps rows, :mod:`rows`), and
-        #: runs of them opened at once (a mass entry: no Python int per row)
-        self.dirty: set[int] = set()
-        self.dirty_ranges: list[range] = []
+        #: 1 for each row changed since the last durable commit (the store keeps rows,
+        #: :mod:`rows`): a byte a row, so a shard that never commits (journeys, simulations)
+        #: keeps one byte per row, not a growing set
+        self.dirty = array("b")
         #: the highest generation any row reached: a restored shard starts its free rows there,
         #: so no ident is ever given twice (they key outbox entries)
         self.top = 0
@@ -90,7 +90,7 @@ class Enrollments:
         self.live.add(slot, contact, program)
         if self.past.remove(contact, program):
             self.touched.add(contact)
-        self.dirty.add(slot)
+        self.dirty[slot] = 1
         self.generation[slot] += 1
         self.top = max(self.top, self.generation[slot])
         self.node[slot] = node
@@ -114,8 +114,6 @@ class Enrollments:
         slots = np.concatenate([reused, np.arange(first, first + fresh, dtype=np.int64)])
         self.live.add_many(slots, contacts, program)
         self.touched.update(contacts[self.past.remove_many(contacts, program)].tolist())
-        self.dirty.update(reused.tolist())
-        self.dirty_ranges.append(range(first, first + fresh))
         self._set_opened(slots, reused, first, node, now)
         for slot in reused.tolist():
             self.loops.pop(slot, None)
@@ -133,13 +131,14 @@ class Enrollments:
             np.frombuffer(column, dtype=column.typecode)[slots] = value
         for column in (self.wait, self.converted, self.visits, self.node_after):
             np.frombuffer(column, dtype=column.typecode)[reused] = 0  # new rows are zeros
+        np.frombuffer(self.dirty, dtype=np.int8)[slots] = 1
         del generation  # a view of an array.array must go before the array grows again
 
     def close(self, slot: int, now: float) -> None:
         """End the enrollment; keep what reentry rules and late goals need of it."""
         contact, program = self.contact(slot), self.program(slot)
         self.touched.add(contact)
-        self.dirty.add(slot)
+        self.dirty[slot] = 1
         self.live.remove(slot)
         self.past.set(contact, program, self.entered_at[slot], now, bool(self.converted[slot]))
         self.node[slot] = NONE
@@ -195,17 +194,15 @@ class Enrollments:
 
     def changed_rows(self) -> Ints:
         """Every row changed since :meth:`committed`, in slot order."""
-        runs = [np.arange(r.start, r.stop, dtype=np.int64) for r in self.dirty_ranges]
-        return np.unique(np.concatenate([np.fromiter(self.dirty, dtype=np.int64), *runs]))
+        return np.flatnonzero(np.frombuffer(self.dirty, dtype=np.int8)).astype(np.int64)
 
     def committed(self) -> None:
         """The changed rows are in the store."""
-        self.dirty.clear()
-        self.dirty_ranges.clear()
+        np.frombuffer(self.dirty, dtype=np.int8)[:] = 0
 
     def changed(self, slot: int) -> None:
         """A column of the row was written outside this class (its node, what it waits for)."""
-        self.dirty.add(slot)
+        self.dirty[slot] = 1
 
     def reached(self, slot: int, now: float) -> None:
         self.node_after[slot] = now - self.entered_at[slot]
@@ -240,7 +237,7 @@ class Enrollments:
             self.touched.add(contact)
         else:
             self.converted[slot] = True
-            self.dirty.add(slot)
+            self.dirty[slot] = 1
 
     def forget(self, contact: int, programs: int) -> None:
         """Forget what ended enrollments left of a deleted contact."""
@@ -250,5 +247,5 @@ class Enrollments:
     def _columns(self) -> tuple[array, ...]:  # type: ignore[type-arg]
         return (
             self.generation, self.node, self.wait, self.converted, self.visits, self.entered_at,
-            self.node_after,
+            self.node_after, self.dirty,
         )  # fmt: skip

@@ -12,6 +12,7 @@ the wall clock and a test on a virtual one.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -99,6 +100,7 @@ class PartitionWorker:
                 self.parts[number] = Partition(
                     self.store, number, self._new_shard, self.versions.digest
                 )
+        gc.freeze()  # what was loaded lives long: the collector need not walk it again
 
     def _new_shard(self, number: int) -> Shard:
         config = self.config
@@ -140,7 +142,11 @@ class PartitionWorker:
         self._at(now)
         self._follow(upto)
         parts = self.parts
-        return sum(parts[number].import_contacts(share).created for number, share in rows.items())
+        created = sum(
+            parts[number].import_contacts(share).created for number, share in rows.items()
+        )
+        gc.freeze()  # contacts live long (see :meth:`own`)
+        return created
 
     def figures(self) -> Figures:
         return self._holding(Figures())

@@ -14,6 +14,7 @@ Ray's local instance starts on first use; ``RAY_ADDRESS`` names a cluster instea
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -159,6 +160,17 @@ class Service:
         for figures in gather([worker.step.remote(now, upto) for worker in self.workers]):
             total.add(figures)
         total.sent = sum(gather([sender.drain.remote(now) for sender in self.senders]))
+        return total
+
+    def run_for(self, seconds: float) -> Figures:
+        """A live slice on the wall clock: every partition actor steps on its own for
+        ``seconds`` (each applies new registry operations at its next step), then every
+        sender sends what the outboxes hold."""
+        self.lease.renew()
+        total = Figures()
+        for figures in gather([worker.run_for.remote(seconds) for worker in self.workers]):
+            total.add(figures)
+        total.sent = sum(gather([sender.drain.remote(time.time()) for sender in self.senders]))
         return total
 
     def waiting(self) -> int:

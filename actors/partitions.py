@@ -96,8 +96,12 @@ class PartitionWorker:
     def own(self, partitions: list[int]) -> None:
         """Own exactly these partitions: the others are given up (every step ends committed:
         nothing is pending), new ones rebuilt from the store as last committed."""
-        for number in set(self.parts) - set(partitions):
-            del self.parts[number]
+        given_up = set(self.parts) - set(partitions)
+        if given_up:
+            gc.unfreeze()  # what they hold must be collectable again (see below)
+            for number in given_up:
+                del self.parts[number]
+            gc.collect()
         for number in partitions:
             if number not in self.parts:
                 self.parts[number] = Partition(

@@ -126,10 +126,11 @@ class Lease:
         ServiceError: another service holds the store (its token and how long it has left).
         """
         if not self.client.set(self.key, self.token, nx=True, px=self.milliseconds):
-            holder = self.client.get(self.key)
+            found = self.client.get(self.key)
+            holder = found.decode() if isinstance(found, bytes) else found
             left = max(0, int(self.client.pttl(self.key))) / 1000
             raise ServiceError(
-                f"another parcours service runs on this store ({holder!r}); stop it, or wait "
+                f"another parcours service runs on this store ({holder}); stop it, or wait "
                 f"{left:.0f} s if it died"
             )
 

@@ -12,7 +12,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import entering, steps, versions
+from . import contact_changes, entering, steps, versions
 from .batch import EventBatch, parse_batch
 from .catalog import Catalog
 from .clock import Clock
@@ -194,39 +194,12 @@ class Shard:
             self.deleted.discard(contact)
             self.erased.discard(contact)
             self.lifted.add(contact)
-        self._upsert(contact, fields)
-
-    def _upsert(self, contact: str, fields: Mapping[str, Any]) -> None:
-        slot, created = self.contacts.ensure(contact)
-        self.touched.add(slot)
-        changed, joined = self.contacts.update(slot, fields)
-        if created:
-            self._pending.append(Event(contact, "contact.created", self.now))
-        elif changed:
-            self._pending.append(Event(contact, "contact.updated", self.now, {"changed": changed}))
-        for group in joined:
-            self._pending.append(Event(contact, "group.joined", self.now, {"group": group}))
-        entering.contact_changed(self, slot, changed if not created else list(fields))
+        contact_changes.upsert(self, contact, fields)
         self._drain()
 
     def delete_contact(self, contact: str) -> None:
         """Forget a contact: its enrollments, timers, history; later events for it are refused."""
-        slot = self.contacts.slot(contact)
-        self.deleted.add(contact)
-        self.erased.add(contact)
-        self.lifted.discard(contact)
-        if slot is None:
-            return
-        for state in self.programs:
-            live = self.enrollments.of(slot, state.index)
-            if live is not None:
-                steps.leave(self, state, live, "contact deleted")
-        self.history.forget(slot)
-        self.enrollments.forget(slot, len(self.programs))
-        for channel in {cap.channel for cap in self.caps}:
-            self.sends.pop((slot, channel), None)
-        self.contacts.delete(slot)
-        self.touched.discard(slot)
+        contact_changes.erase(self, contact)
 
     def enroll(self, contact: str, program_id: str) -> bool:
         """The API entry: enroll a contact (created if new) in a program with ``{api: true}``.
@@ -344,7 +317,8 @@ class Shard:
         late = event.time < self.now - LATE_LIMIT
         self.stats.events["late" if late else "accepted"] += 1
         if event.name == IDENTIFY:  # a deleted contact was refused above: no accidental return
-            self._upsert(event.contact, event.properties)
+            contact_changes.upsert(self, event.contact, event.properties)
+            self._drain()
             return
         slot, created = self.contacts.ensure(event.contact)
         if created and event.name != "contact.created":  # first sight creates the contact

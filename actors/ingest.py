@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from parcours.core.batch import parse_batch
+from parcours.core.batch import keep_storable, read_batch
 from parcours.core.events import Event, Refused
 from parcours.core.store import Store, partition_of
 
@@ -38,9 +38,9 @@ def ingest(
 ) -> Ingested:
     """Check Segment-style events (or :class:`Event`) and append them, one entry per partition.
 
-    The entries are appended one partition after the other: if the store fails part way
-    (:class:`~parcours.core.store.StoreError`), some partitions have their share and others
-    not; sending the same events again with their ``messageId`` keeps out what went in.
+    The entries are appended in one round trip, but not atomically: if the store fails part
+    way (:class:`~parcours.core.store.StoreError`), some partitions may have their share and
+    others not; sending the same events again with their ``messageId`` keeps out what went in.
 
     Parameters:
         store: the streams.
@@ -48,13 +48,16 @@ def ingest(
         raws: the events, in the order they happened.
         now: the time of an event that gives none.
     """
-    batch, refused = parse_batch(raws, now)
-    done = Ingested(refusals=refused)
+    batch, positions, refused = read_batch(raws, now)
     shares: dict[int, list[int]] = {}
     for index, contact in enumerate(batch.contacts):
         shares.setdefault(partition_of(contact, partitions), []).append(index)
-    for partition, indexes in shares.items():
-        appended = store.append(partition, batch.select(indexes))
-        done.appended += appended
-        done.repeated += len(indexes) - appended
+    batches = {
+        partition: keep_storable(batch.select(indexes), [positions[i] for i in indexes], refused)
+        for partition, indexes in shares.items()
+    }
+    appended = store.append_all(batches)
+    done = Ingested(refusals=refused)  # in position order (keep_storable sorts)
+    done.appended = sum(appended.values())
+    done.repeated = sum(len(batches[p]) - count for p, count in appended.items())
     return done

@@ -36,7 +36,7 @@ class EventBatch:
         message_ids: each event's ``messageId``, or None.
     """
 
-    __slots__ = ("codes", "contacts", "message_ids", "names", "properties", "times")
+    __slots__ = ("_packed", "codes", "contacts", "message_ids", "names", "properties", "times")
 
     def __init__(
         self,
@@ -49,6 +49,7 @@ class EventBatch:
     ) -> None:
         self.contacts, self.names, self.codes, self.times = contacts, names, codes, times
         self.properties, self.message_ids = properties, message_ids
+        self._packed: bytes | None = None  # see pack: a batch does not change once built
 
     @classmethod
     def of(cls, events: Iterable[Event]) -> EventBatch:
@@ -96,12 +97,15 @@ class EventBatch:
         )
 
     def pack(self) -> bytes:
-        """The batch as one msgpack value (an input stream entry).
+        """The batch as one msgpack value (an input stream entry), packed once: ingest checks
+        that a batch packs before the store writes those bytes.
 
         Raises:
             ValueError: an event's properties cannot be stored (an integer beyond 64 bits,
                 an object msgpack cannot write); the message names the event.
         """
+        if self._packed is not None:
+            return self._packed
         columns = [
             self.contacts,
             self.names,
@@ -114,7 +118,16 @@ class EventBatch:
             packed: bytes = msgpack.packb(columns, use_bin_type=True)
         except (OverflowError, TypeError, ValueError) as error:
             raise ValueError(self._unstorable()) from error
+        self._packed = packed
         return packed
+
+    def packs(self) -> bool:
+        """Whether the input stream can store the batch (see :meth:`pack`)."""
+        try:
+            self.pack()
+        except ValueError:
+            return False
+        return True
 
     def _unstorable(self) -> str:
         for index, properties in enumerate(self.properties):
@@ -156,10 +169,25 @@ class EventBatch:
 def parse_batch(
     raws: Iterable[Event | Mapping[str, Any]], now: float
 ) -> tuple[EventBatch, list[tuple[int, Refused]]]:
-    """Check Segment-style events (see :func:`events.read_event`) into a batch.
+    """Check Segment-style events (see :func:`events.read_event`) into a batch, each event whose
+    properties the input stream could not store refused too.
 
     Returns:
         The batch of the events that parse, and (position, refusal) for each that does not.
+    """
+    batch, positions, refused = read_batch(raws, now)
+    return keep_storable(batch, positions, refused), refused
+
+
+def read_batch(
+    raws: Iterable[Event | Mapping[str, Any]], now: float
+) -> tuple[EventBatch, list[int], list[tuple[int, Refused]]]:
+    """Check Segment-style events into a batch, without asking whether the stream can store
+    their properties (:func:`keep_storable` does, once the batch is cut into what it writes).
+
+    Returns:
+        The batch of the events that parse, each one's position among ``raws``, and
+        (position, refusal) for each event that does not parse.
     """
     rows: list[EventRow] = []
     refused: list[tuple[int, Refused]] = []
@@ -170,9 +198,28 @@ def parse_batch(
             positions.append(position)
         except Refused as refusal:
             refused.append((position, refusal))
-    if not _packs([dict(row[3]) for row in rows]):
-        rows = _storable(rows, positions, refused)
-    return EventBatch.of_rows(rows), refused
+    return EventBatch.of_rows(rows), positions, refused
+
+
+def keep_storable(
+    batch: EventBatch, positions: Sequence[int], refused: list[tuple[int, Refused]]
+) -> EventBatch:
+    """The batch without the events whose properties the input stream cannot store (an integer
+    beyond 64 bits, an object msgpack cannot write); each of those is added to ``refused`` at its
+    position (``positions``: each event's), so one bad event does not cost its batch. The usual
+    case costs one packing, which the store's write then reuses."""
+    if batch.packs():
+        return batch
+    kept = []
+    for index, position in enumerate(positions):
+        if _packs(dict(batch.properties[index])):
+            kept.append(index)
+        else:
+            detail = "the event's properties cannot be stored (an integer beyond 64 bits, or a"
+            refusal = Refused("bad_properties", f"{detail} value that is not JSON-like)")
+            refused.append((position, refusal))
+    refused.sort(key=lambda pair: pair[0])
+    return batch.select(kept)
 
 
 def _packs(value: object) -> bool:
@@ -183,23 +230,6 @@ def _packs(value: object) -> bool:
     except (OverflowError, TypeError, ValueError):
         return False
     return True
-
-
-def _storable(
-    rows: list[EventRow], positions: list[int], refused: list[tuple[int, Refused]]
-) -> list[EventRow]:
-    """The events whose properties the stream can store; each other one is refused, in place
-    (one bad event does not cost its batch). Only run once the whole batch failed to pack."""
-    kept = []
-    for row, position in zip(rows, positions, strict=True):
-        if _packs(dict(row[3])):
-            kept.append(row)
-        else:
-            detail = "the event's properties cannot be stored (an integer beyond 64 bits, or a"
-            refusal = Refused("bad_properties", f"{detail} value that is not JSON-like)")
-            refused.append((position, refusal))
-    refused.sort(key=lambda pair: pair[0])
-    return kept
 
 
 def _read(raw: object, now: float) -> EventRow:

@@ -7,7 +7,7 @@ a new program version may add names, never renumber them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 
 class Names:
@@ -30,6 +30,12 @@ class Names:
     def index(self) -> Mapping[str, int]:
         """The name -> id table itself (read it, never write it)."""
         return self._ids
+
+    @property
+    def names(self) -> Sequence[str]:
+        """The id -> name table itself (read it, never write it): what a loop over many ids
+        indexes rather than calling :meth:`name` for each."""
+        return self._names
 
     def get(self, name: str) -> int | None:
         """Return the id of ``name``, or None if it was never interned."""

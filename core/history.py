@@ -130,18 +130,35 @@ class History:
             for row in range(start, start + count)
         ]
 
-    def kept(self, slot: int) -> list[tuple[int, Sequence[Event]]]:
-        """Every kept event of the contact, by event id (its durable record)."""
-        found = self._events.items()
-        return [(event, self.of(slot, event)) for event, runs in found if runs.span(slot)[1]]
+    def kept_columns(
+        self, slot: int
+    ) -> list[tuple[int, list[float], list[int], list[int], list[Mapping[int, Value]]]]:
+        """Every kept event of the contact as columns (event id, times, programs, messages,
+        props), oldest first: what a record is made of, read a slice at a time rather than
+        an array cell at a time."""
+        cells = self.rows.cells
+        found = []
+        for event, runs in self._events.items():
+            start, count = runs.span(slot)
+            if count:
+                end = start + count
+                found.append((
+                    event,
+                    cells["time"][start:end].tolist(),
+                    cells["program"][start:end].tolist(),
+                    cells["message"][start:end].tolist(),
+                    [self._props_at(index) for index in cells["props"][start:end].tolist()],
+                ))  # fmt: skip
+        return found
 
     def statuses_of(self, slot: int) -> list[tuple[int, int]]:
         """(message, status) of every message the contact was sent, in first-sent order."""
         start, count = self.statuses.span(slot)
-        cells = self.statuses.arena.cells
-        return [
-            (int(cells["message"][r]), int(cells["status"][r])) for r in range(start, start + count)
-        ]
+        if not count:
+            return []
+        cells, end = self.statuses.arena.cells, start + count
+        messages, statuses = cells["message"][start:end], cells["status"][start:end]
+        return list(zip(messages.tolist(), statuses.tolist(), strict=True))
 
     def runs(self, event: int) -> Runs | None:
         """Where each contact's events of one kind sit in ``rows`` (None: none kept yet)."""

@@ -49,15 +49,17 @@ class RecordError(ValueError):
 
 
 def contact_record(shard: Shard, slot: int) -> Record:
-    """The record of the contact in ``slot``."""
+    """The record of the contact in ``slot`` (made for every contact a commit touched: each
+    part reads whole tables and slices rather than calling per value)."""
     contact = shard.contacts.ids[slot]
     assert contact is not None, "a deleted contact has no record"
+    messages = shard.catalog.messages.names
     record: Record = [
         contact,
         slot,
         _profile(shard, slot),
         _history(shard, slot),
-        [[shard.catalog.messages.name(m), s] for m, s in shard.history.statuses_of(slot)],
+        [[messages[m], s] for m, s in shard.history.statuses_of(slot)],
         _loops(shard, slot),
         _past(shard, slot),
         _sends(shard, slot),
@@ -93,13 +95,14 @@ def restore_contact(shard: Shard, record: Record) -> None:
 
 def _profile(shard: Shard, slot: int) -> dict[str, Any]:
     """Fields by name, then the groups and the flags set, if any (plain ints: an IntFlag
-    operation costs a Python call, and every touched contact's record is made at each commit)."""
+    operation costs a Python call)."""
     contacts, catalog = shard.contacts, shard.catalog
-    name = catalog.fields.name
-    profile = {name(field): value for field, value in contacts.fields[slot].items()}
+    names = catalog.fields.names
+    profile = {names[field]: value for field, value in contacts.fields[slot].items()}
     groups = contacts.groups[slot]
     if groups:
-        profile[GROUPS_FIELD] = sorted(catalog.groups.name(group) for group in groups)
+        group_names = catalog.groups.names
+        profile[GROUPS_FIELD] = sorted([group_names[group] for group in groups])
     flags = contacts.flags[slot]
     if flags:
         for flag, bit in _FLAG_BITS:
@@ -110,22 +113,25 @@ def _profile(shard: Shard, slot: int) -> dict[str, Any]:
 
 def _history(shard: Shard, slot: int) -> list[Any]:
     catalog = shard.catalog
-    kept = []
-    for event, rows in shard.history.kept(slot):
-        kept.append(
+    events, programs = catalog.events.names, catalog.programs.names
+    messages, props_names = catalog.messages.names, catalog.props.names
+    kept = [
+        [
+            events[event],
             [
-                catalog.events.name(event),
                 [
-                    [
-                        row.time,
-                        None if row.program == NONE else catalog.programs.name(row.program),
-                        None if row.message == NONE else catalog.messages.name(row.message),
-                        {catalog.props.name(p): v for p, v in row.props.items()} or None,
-                    ]
-                    for row in rows
-                ],
-            ]
-        )
+                    time,
+                    None if program == NONE else programs[program],
+                    None if message == NONE else messages[message],
+                    {props_names[p]: v for p, v in props.items()} or None,
+                ]
+                for time, program, message, props in zip(
+                    times, program_ids, message_ids, kept_props, strict=True
+                )
+            ],
+        ]
+        for event, times, program_ids, message_ids, kept_props in shard.history.kept_columns(slot)
+    ]
     return sorted(kept, key=lambda pair: pair[0])  # the same record whatever came first
 
 

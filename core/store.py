@@ -14,7 +14,7 @@ Two implementations: :class:`stores.memory.MemoryStore` (tests, simulations) and
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -95,6 +95,10 @@ class Store(Protocol):
         """Add events to the partition's input stream as one entry; return how many were new
         (a ``messageId`` seen in the last :data:`DEDUP_SECONDS`, or earlier in the batch,
         keeps its event out)."""
+
+    def append_all(self, batches: Mapping[int, EventBatch]) -> dict[int, int]:
+        """:meth:`append` for several partitions at once (one round trip): partition -> how
+        many of its events were new. Not atomic: a failure may leave some appended."""
 
     def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, bytes]]:
         """Input entries after the cursor ``after``: (entry id, the packed batch), oldest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..batch import EventBatch
 from ..clock import Clock, SystemClock
@@ -38,6 +38,9 @@ class MemoryStore:
         if found is None:
             found = self.partitions[partition] = _Partition()
         return found
+
+    def append_all(self, batches: Mapping[int, EventBatch]) -> dict[int, int]:
+        return {partition: self.append(partition, batch) for partition, batch in batches.items()}
 
     def append(self, partition: int, batch: EventBatch) -> int:
         part, now = self._of(partition), self.clock.now()

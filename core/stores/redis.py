@@ -7,7 +7,7 @@ same layout and a commit (one MULTI/EXEC) never spans two cluster slots.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -103,7 +103,6 @@ class RedisStore:
                 f"the Redis server is version {'.'.join(map(str, version))}; parcours needs "
                 f"{wanted} or later (streams trimmed by id)"
             )
-        self._append = client.register_script(APPEND)
 
     def key(self, partition: int, name: str) -> str:
         return f"{self.prefix}:{{{partition}}}:{name}"
@@ -111,18 +110,38 @@ class RedisStore:
     # -- input ------------------------------------------------------------------------------
 
     def append(self, partition: int, batch: EventBatch) -> int:
-        batch = first_of_each_message(batch)
-        while len(batch):
-            carrying = [i for i, m in enumerate(batch.message_ids) if m is not None]
+        return self.append_all({partition: batch})[partition]
+
+    def append_all(self, batches: Mapping[int, EventBatch]) -> dict[int, int]:
+        appended = dict.fromkeys(batches, 0)
+        pending = {p: first_of_each_message(b) for p, b in batches.items() if len(b)}
+        while pending:  # again without the events whose messageId was seen, if any
+            pending = self._append_once(pending, appended)
+        return appended
+
+    def _append_once(
+        self, batches: dict[int, EventBatch], appended: dict[int, int]
+    ) -> dict[int, EventBatch]:
+        """Try each batch in one round trip: count those appended in ``appended``; return the
+        others without their events whose messageId the server has seen."""
+        pipe = self.client.pipeline(transaction=False)
+        for partition, batch in batches.items():
             keys = [self.key(partition, "in")]
-            keys += [self.key(partition, f"id:{batch.message_ids[i]}") for i in carrying]
-            args: list[bytes | int] = [DEDUP_SECONDS, batch.pack(), len(batch)]
-            seen = self._call(lambda: self._append(keys=keys, args=args))  # noqa: B023
+            keys += [self.key(partition, f"id:{m}") for m in batch.message_ids if m is not None]
+            # EVAL, not the script's EVALSHA: a pipeline would first ask whether it is loaded
+            pipe.eval(APPEND, len(keys), *keys, DEDUP_SECONDS, batch.pack(), len(batch))
+        again: dict[int, EventBatch] = {}
+        replies = self._call(pipe.execute)
+        for (partition, batch), seen in zip(batches.items(), replies, strict=True):
             if not seen:
-                break
-            repeated = {carrying[int(position) - 2] for position in seen}
-            batch = batch.select([i for i in range(len(batch)) if i not in repeated])
-        return len(batch)
+                appended[partition] = len(batch)
+                continue
+            carrying = [i for i, m in enumerate(batch.message_ids) if m is not None]
+            dropped = {carrying[int(position) - 2] for position in seen}  # KEYS[2]: the first
+            rest = batch.select([i for i in range(len(batch)) if i not in dropped])
+            if len(rest):
+                again[partition] = rest
+        return again
 
     def read(self, partition: int, after: str | None, count: int) -> list[tuple[str, bytes]]:
         stream = self.key(partition, "in")

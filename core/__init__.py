@@ -4,3 +4,7 @@ core/ defines the instruction set (``bytecode``), the compiled program (``progra
 name tables (``catalog``) and the reference evaluator; rules/ compiles program files into these
 shapes. core/ never imports rules/, actors/ or ops/.
 """
+
+from ._sources import install
+
+install()  # the source of a compiled module runs when wanted or newer (see _sources)

@@ -9,11 +9,12 @@ silent slowdown.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
+from ._sources import pure_wanted
+
 #: true when the pure-Python twins run instead of the compiled modules
-PURE = os.environ.get("PARCOURS_PUREPYTHON", "") not in ("", "0")
+PURE = pure_wanted()
 
 if TYPE_CHECKING or PURE:  # the twins share one interface; type checkers read the pure one
     from .conditions import BoundCondition

@@ -5,8 +5,10 @@ Python's own import system always prefers an extension module to the source of t
 A finder placed first (:class:`SourceFirst`) loads the ``.py`` instead when
 
 - the environment asks for the pure twins (``PARCOURS_PUREPYTHON=1``, see :mod:`hotpath`), or
-- the source changed after the build (an edit, a ``git pull``): running the stale build would
-  run old code, so the source runs, with a warning to rebuild (``pip install -e .``).
+- in a checkout (``setup.py`` beside the package's folder), the source changed after the build
+  (an edit, a ``git pull``): running the stale build would run old code, so the source runs,
+  with a warning to rebuild (``pip install -e .``). An installed package is not checked: its
+  files are written together, in no set order.
 
 Modules that exist only compiled (``_wheel`` ...) have no source: the usual finders load them.
 """
@@ -48,7 +50,11 @@ class SourceFirst(MetaPathFinder):
 
 
 def _stale_build(source: str) -> bool:
-    """Whether a compiled build of ``source`` sits beside it and is older than it (warned)."""
+    """Whether, in a checkout, a compiled build of ``source`` sits beside it and is older than
+    it (warned)."""
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(source)))
+    if not os.path.isfile(os.path.join(checkout, "setup.py")):
+        return False
     stem = source[: -len(".py")]
     builds = [stem + suffix for suffix in EXTENSION_SUFFIXES if os.path.isfile(stem + suffix)]
     if not builds or os.path.getmtime(source) <= os.path.getmtime(builds[0]):

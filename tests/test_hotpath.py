@@ -40,19 +40,24 @@ def test_a_compiled_module_runs_from_its_source_when_the_source_is_newer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PARCOURS_PUREPYTHON", raising=False)
-    source, build = tmp_path / "engine.py", tmp_path / f"engine{EXTENSION_SUFFIXES[0]}"
+    (tmp_path / "setup.py").touch()  # a checkout: the package's folder beside setup.py
+    package = tmp_path / "core"
+    package.mkdir()
+    source, build = package / "engine.py", package / f"engine{EXTENSION_SUFFIXES[0]}"
     source.write_text("VALUE = 1\n")
     build.write_bytes(b"a compiled build")
     finder, name = SourceFirst(), "parcours.core.engine"
     os.utime(source, (1_000, 1_000))
     os.utime(build, (2_000, 2_000))
-    assert finder.find_spec(name, [str(tmp_path)]) is None  # the usual finders: the build
+    assert finder.find_spec(name, [str(package)]) is None  # the usual finders: the build
     os.utime(source, (3_000, 3_000))  # edited after the build
     with pytest.warns(RuntimeWarning, match="changed after it was compiled"):
-        spec = finder.find_spec(name, [str(tmp_path)])
+        spec = finder.find_spec(name, [str(package)])
     assert spec is not None and spec.origin == str(source)
+    (tmp_path / "setup.py").unlink()  # an installed package: its files' times mean nothing
+    assert finder.find_spec(name, [str(package)]) is None
     os.utime(source, (1_000, 1_000))
     monkeypatch.setenv("PARCOURS_PUREPYTHON", "1")
-    spec = finder.find_spec(name, [str(tmp_path)])
+    spec = finder.find_spec(name, [str(package)])
     assert spec is not None and spec.origin == str(source)
-    assert finder.find_spec("elsewhere.engine", [str(tmp_path)]) is None
+    assert finder.find_spec("elsewhere.engine", [str(package)]) is None

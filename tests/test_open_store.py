@@ -27,6 +27,25 @@ def test_without_redis_url_an_embedded_valkey_keeps_the_data_folder(tmp_path: Pa
         assert again.client.get("kept") == b"yes"  # the append-only file brought it back
 
 
+def test_the_embedded_server_runs_with_the_persistence_it_documents(tmp_path: Path) -> None:
+    server = EmbeddedValkey(tmp_path / "data")
+    client = server.start()
+    try:
+        settings = {
+            name: client.config_get(name)[name]
+            for name in ("appendonly", "appendfsync", "auto-aof-rewrite-min-size")
+        }
+    finally:
+        client.close()
+        server.stop()
+    # rewrites of the append-only file at the server's 64 MB stalled a busy service
+    assert settings == {
+        "appendonly": "yes",
+        "appendfsync": "everysec",
+        "auto-aof-rewrite-min-size": str(512 * 2**20),
+    }
+
+
 def test_with_redis_url_it_uses_that_server_and_leaves_it_running(
     tmp_path: Path, valkey: redis.Redis
 ) -> None:

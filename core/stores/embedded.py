@@ -21,6 +21,12 @@ SOCKET_PATH_LIMIT = 100
 #: Hashes of up to this many records stay compact (listpack); see docs/storage.md
 LISTPACK_ENTRIES = 256
 LISTPACK_VALUE = 256
+#: No automatic rewrite of the append-only file below this size. Most of what the file logs is
+#: short-lived (events appended, then trimmed once their batch commits), so it outgrows the
+#: data many times over: with the server's default (64 MB) a busy service rewrote it every few
+#: seconds, and each rewrite, a process that takes a core, stalled the partitions for 50 to
+#: 200 ms on 2 cores (bench/RESULTS.md). At 512 MB it rewrites about once per 6M events.
+AOF_REWRITE_MIN_SIZE = "512mb"
 
 
 class EmbeddedValkey:
@@ -57,6 +63,7 @@ class EmbeddedValkey:
                 "hash-max-listpack-entries": LISTPACK_ENTRIES,
                 "hash-max-listpack-value": LISTPACK_VALUE,
                 "maxmemory-policy": "noeviction",
+                "auto-aof-rewrite-min-size": AOF_REWRITE_MIN_SIZE,
             },
         )
         try:

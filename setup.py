@@ -24,6 +24,7 @@ EXTENSIONS = [
     Extension("parcours.core._conditions", ["core/_conditions.pyx"]),
     Extension("parcours.core._pairs", ["core/_pairs.pyx"]),
     Extension("parcours.core._router", ["core/_router.pyx"]),
+    Extension("parcours.core._hashing", ["core/_hashing.pyx"]),
 ]
 
 #: the engine's per-event path (routing an event through programs, steps, history, records and

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from parcours.core.batch import keep_storable, read_batch
+from parcours.core.batch import EventBatch, keep_storable, read_rows
 from parcours.core.events import Event, Refused
 from parcours.core.store import Store, partition_of
 
@@ -48,12 +48,14 @@ def ingest(
         raws: the events, in the order they happened.
         now: the time of an event that gives none.
     """
-    batch, positions, refused = read_batch(raws, now)
+    rows, positions, refused = read_rows(raws, now)
     shares: dict[int, list[int]] = {}
-    for index, contact in enumerate(batch.contacts):
-        shares.setdefault(partition_of(contact, partitions), []).append(index)
+    for index, row in enumerate(rows):
+        shares.setdefault(partition_of(row[0], partitions), []).append(index)
     batches = {
-        partition: keep_storable(batch.select(indexes), [positions[i] for i in indexes], refused)
+        partition: keep_storable(
+            EventBatch.of_rows([rows[i] for i in indexes]), [positions[i] for i in indexes], refused
+        )
         for partition, indexes in shares.items()
     }
     appended = store.append_all(batches)

@@ -111,7 +111,7 @@ class EventBatch:
             self.names,
             self.codes.tobytes(),
             self.times.tobytes(),
-            [dict(p) for p in self.properties],
+            [p if type(p) is dict else dict(p) for p in self.properties],  # msgpack: dicts
             self.message_ids,
         ]
         try:
@@ -189,6 +189,15 @@ def read_batch(
         The batch of the events that parse, each one's position among ``raws``, and
         (position, refusal) for each event that does not parse.
     """
+    rows, positions, refused = read_rows(raws, now)
+    return EventBatch.of_rows(rows), positions, refused
+
+
+def read_rows(
+    raws: Iterable[Event | Mapping[str, Any]], now: float
+) -> tuple[list[EventRow], list[int], list[tuple[int, Refused]]]:
+    """:func:`read_batch`'s rows, before they become columns (ingest cuts them by partition
+    first, so that each partition's columns are built once)."""
     rows: list[EventRow] = []
     refused: list[tuple[int, Refused]] = []
     positions: list[int] = []
@@ -198,7 +207,7 @@ def read_batch(
             positions.append(position)
         except Refused as refusal:
             refused.append((position, refusal))
-    return EventBatch.of_rows(rows), positions, refused
+    return rows, positions, refused
 
 
 def keep_storable(

@@ -1,8 +1,8 @@
 """The one import point of the hot path: compiled modules, or their pure-Python twins.
 
 Everything else in parcours imports the timer wheel, the condition evaluator, the pair
-indexes and the event router from here. ``PARCOURS_PUREPYTHON=1`` forces the twins (as
-``MSGPACK_PUREPYTHON`` does for msgpack); otherwise the compiled modules must be built
+indexes, the event router and the contact hash from here. ``PARCOURS_PUREPYTHON=1`` forces the
+twins (as ``MSGPACK_PUREPYTHON`` does for msgpack); otherwise the compiled modules must be built
 (``pip install -e .`` builds them in place), and their absence is an error rather than a
 silent slowdown.
 """
@@ -18,12 +18,14 @@ PURE = pure_wanted()
 
 if TYPE_CHECKING or PURE:  # the twins share one interface; type checkers read the pure one
     from .conditions import BoundCondition
+    from .hashing import contact_hash
     from .pairs import LiveIndex, PastIndex
     from .router import Router
     from .wheel import TimerWheel
 else:
     try:
         from ._conditions import BoundCondition
+        from ._hashing import contact_hash
         from ._pairs import LiveIndex, PastIndex
         from ._router import Router
         from ._wheel import TimerWheel
@@ -33,4 +35,6 @@ else:
             "(or set PARCOURS_PUREPYTHON=1 to run the pure-Python twins)"
         ) from error
 
-__all__ = ["PURE", "BoundCondition", "LiveIndex", "PastIndex", "Router", "TimerWheel"]
+__all__ = [
+    "PURE", "BoundCondition", "LiveIndex", "PastIndex", "Router", "TimerWheel", "contact_hash"
+]  # fmt: skip

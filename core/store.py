@@ -13,12 +13,12 @@ Two implementations: :class:`stores.memory.MemoryStore` (tests, simulations) and
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from .batch import EventBatch
+from .hotpath import contact_hash
 from .outbox import OutboxEntry
 
 #: partitions of the contacts (fixed: actors own partitions, so their number can change)
@@ -31,11 +31,6 @@ DEDUP_SECONDS = 25 * 3600
 
 class StoreError(RuntimeError):
     """The store refused or lost a write; the engine stops taking events until restarted."""
-
-
-def contact_hash(contact: str) -> int:
-    """A stable 64-bit hash of a contact id (the same in every process and release)."""
-    return int.from_bytes(hashlib.blake2b(contact.encode(), digest_size=8).digest(), "little")
 
 
 def partition_of(contact: str, partitions: int = PARTITIONS) -> int:

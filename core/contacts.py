@@ -15,6 +15,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .columns import ColumnStore
+from .marks import NO_MARKS, Marks
 from .symbols import Symbols
 
 
@@ -64,8 +65,12 @@ class Contacts:
     A contact's groups are a frozenset shared by every contact in the same groups.
     """
 
-    def __init__(self, catalog: Catalog, symbols: Symbols | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog, symbols: Symbols | None = None, touched: Marks = NO_MARKS
+    ) -> None:
         self.catalog = catalog
+        #: slots whose fields, groups or flags changed (the shard's, since its last commit)
+        self.touched = touched
         self.slot_of: dict[str, int] = {}
         self.ids: list[str | None] = []
         self.fields: list[Mapping[int, Any]] = []
@@ -93,6 +98,7 @@ class Contacts:
         if row is NO_FIELDS:
             row = self.fields[slot] = {}
         row[field] = value  # type: ignore[index]
+        self.touched.add(slot)
         if field in self._watched:
             self.columns.set(slot, field, value)
         for dotted in self._dotted.get(field, ()):
@@ -104,6 +110,7 @@ class Contacts:
             return False
         self.groups[slot] = self._shared(self.groups[slot] | {group})
         self.columns.join(slot, group)
+        self.touched.add(slot)
         return True
 
     def leave(self, slot: int, group: int) -> bool:
@@ -112,6 +119,7 @@ class Contacts:
             return False
         self.groups[slot] = self._shared(self.groups[slot] - {group})
         self.columns.leave(slot, group)
+        self.touched.add(slot)
         return True
 
     def _shared(self, groups: frozenset[int]) -> frozenset[int]:
@@ -134,6 +142,7 @@ class Contacts:
         self.groups.append(NO_GROUPS)
         self.flags.append(0)
         self.columns.reserve(len(self.ids))
+        self.touched.add(len(self.ids) - 1)
         return len(self.ids) - 1, True
 
     def ensure_at(self, contact: str, slot: int) -> None:
@@ -180,7 +189,10 @@ class Contacts:
         return changed, joined
 
     def set_flag(self, slot: int, flag: Flag, on: bool) -> None:
-        self.flags[slot] = (self.flags[slot] | flag) if on else (self.flags[slot] & ~flag)
+        flags = (self.flags[slot] | flag) if on else (self.flags[slot] & ~flag)
+        if flags != self.flags[slot]:
+            self.flags[slot] = flags
+            self.touched.add(slot)
 
     def field(self, slot: int, name: str) -> Any:
         field = self.catalog.fields.get(name)

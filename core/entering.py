@@ -139,6 +139,8 @@ def reschedule(shard: Shard, state: ProgramState) -> None:
     for key in shard.agenda.handles():
         if key[1] == state.index:
             shard.agenda.cancel(key)
+            if key[0] == "date":
+                shard.touched.add(key[3])  # the contact's record lists its dates
     if state.status not in (Status.ACTIVE, Status.PAUSED):
         return
     settings = state.compiled.settings
@@ -234,6 +236,7 @@ def on_agenda(shard: Shard, key: tuple[Any, ...]) -> None:
 def _date_due(shard: Shard, state: ProgramState, entry: Entry, contact: int) -> None:
     if shard.contacts.ids[contact] is None or state.status is Status.STOPPED:
         return
+    shard.touched.add(contact)  # the date left the agenda, and the contact's record lists it
     if state.live_at(shard.now):
         try_enroll(shard, state, contact, f"date {shard.catalog.fields.name(entry.field)}")
     if entry.yearly:

@@ -40,6 +40,7 @@ from .arena import Arena, Runs
 from .bytecode import NONE, Status
 from .catalog import Catalog
 from .evaluator import Event
+from .marks import NO_MARKS, Marks
 from .values import Value, as_number
 
 #: events kept per contact and event name
@@ -58,8 +59,10 @@ NO_PROPS: Mapping[int, Value] = MappingProxyType({})
 class History:
     """Past events and message statuses of a shard's contacts, by contact slot."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, touched: Marks = NO_MARKS) -> None:
         self.catalog = catalog
+        #: slots whose kept events or statuses changed (the shard's, since its last commit)
+        self.touched = touched
         #: every kept event, in runs per (contact slot, event id)
         self.rows = Arena(EVENT_COLUMNS)
         #: every message status, in one run per contact slot
@@ -80,6 +83,7 @@ class History:
     ) -> None:
         """Keep one event; props that no program reads are dropped. Past ``KEEP`` events, or
         reaching back more than ``MAX_AGE`` before this one, the oldest are forgotten."""
+        self.touched.add(slot)
         kept = self._kept(props)
         row = {"time": time, "program": program, "message": message, "props": self._keep(kept)}
         for prop, name in self._sums.items():
@@ -115,6 +119,7 @@ class History:
         empty = {"program": NONE, "message": NONE, "props": -1}
         sums = {name: 0.0 for name in self._sums.values()}
         self._runs_of(event).load(slots, {"time": times, **empty, **sums})
+        self.touched.update(slots.tolist())
 
     def of(self, slot: int, event: int) -> Sequence[Event]:
         """The contact's kept events of one kind, oldest first."""
@@ -275,6 +280,7 @@ class History:
         return -1
 
     def _write_status(self, slot: int, row: int, message: int, status: Status) -> None:
+        self.touched.add(slot)
         if row < 0:
             self.statuses.append(slot, {"message": message, "status": status})
         else:

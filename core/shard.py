@@ -72,10 +72,11 @@ class Shard:
             c.channel: max(x.per for x in self.caps if x.channel == c.channel) for c in self.caps
         }
         self.timezone = zone(timezone)
-        self.contacts = Contacts(catalog)
-        self.history = History(catalog)
-        #: since the last durable commit: contact slots changed, ids deleted, ids upserted back
+        #: since the last durable commit: contact slots whose record changed (each table that
+        #: a record reads marks what it changes), ids deleted, ids upserted back
         self.touched, self.erased, self.lifted = set[int](), set[str](), set[str]()
+        self.contacts = Contacts(catalog, touched=self.touched)
+        self.history = History(catalog, self.touched)
         self.enrollments = Enrollments(self.touched)
         #: enrollment slots waiting for a moment (whole seconds: due times are rounded up)
         self.timers = TimerWheel(math.floor(clock.now()))
@@ -338,8 +339,9 @@ class Shard:
             self._seen.popitem(last=False)
 
     def _apply(self, event: Event, slot: int, late: bool) -> None:
-        """What one event does: contact effects, history, then each program that routes it."""
-        self.touched.add(slot)
+        """What one event does: contact effects, history, then each program that routes it
+        (what changes the contact's record marks it: an event that changes nothing, such as one
+        whose entry condition fails, leaves the record as it is)."""
         program, message = apply_feedback(self, slot, event)
         event_id = self._event_ids.get(event.name)
         if event_id is None:

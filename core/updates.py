@@ -116,5 +116,6 @@ def count_send(shard: Shard, contact: int, channel: str) -> None:
         return
     sent = shard.sends.setdefault((contact, channel), [])
     sent.append(shard.now)
+    shard.touched.add(contact)  # sends are in the contact's record
     while sent and sent[0] <= shard.now - longest:
         sent.pop(0)

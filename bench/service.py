@@ -16,16 +16,22 @@ partitions (8 by default, ``--partitions``). No sender actors: the figures end a
   clock) minus the time the message was decided for (the event's, for a message an event sends
   at once; the due time, for one a timer sends).
 
+Each run also times a fixed piece of work (hashlib's BLAKE2b of short ids), before the first
+figure and after the last: this VM's speed moves by up to a third within an hour, and every
+figure with it, so the probe says which speed a run had.
+
 Prints each figure beside its target; ``--json`` prints one JSON object per line.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import tempfile
 import time
+import timeit
 from pathlib import Path
 from typing import Any
 
@@ -210,11 +216,21 @@ def outbox_latencies(service: Service) -> list[tuple[str, float, float]]:
     return found
 
 
+def machine_probe() -> float:
+    """Nanoseconds per hashlib BLAKE2b of a short id, the best of five passes (lower: a faster
+    machine at that moment)."""
+    ids = [f"c{i:07d}".encode() for i in range(20_000)]
+    passes = timeit.repeat(
+        lambda: [hashlib.blake2b(i, digest_size=8).digest() for i in ids], number=1, repeat=5
+    )
+    return min(passes) / len(ids) * 1e9
+
+
 def measure(args: argparse.Namespace) -> dict[str, float]:
     """Every figure, on one store; the runs' events follow each other in time and end before
     the wall clock, on which the latency run plays."""
     start_ray(2)
-    figures: dict[str, float] = {}
+    figures: dict[str, float] = {"machine_probe_before_ns": machine_probe()}
     folder = Path(tempfile.mkdtemp(prefix="parcours-service-"))
     # warm-up, 3 peaks, the sustained runs, a week, then the wall clock: the latency run
     base = time.time() - (5 + SUSTAINED_RUNS) * SPAN - QUIET
@@ -240,13 +256,19 @@ def measure(args: argparse.Namespace) -> dict[str, float]:
         figures["latency_p50_ms"] = float(np.percentile(lates, 50))
         figures["latency_p99_ms"] = float(np.percentile(lates, 99))
         figures["latency_messages"] = float(len(lates))
+        figures["machine_probe_after_ns"] = machine_probe()
     finally:
         service.stop()
         server.stop()
     return figures
 
 
-UNITS = {"latency_rate": "events/s", "latency_messages": "messages"}
+UNITS = {
+    "latency_rate": "events/s",
+    "latency_messages": "messages",
+    "machine_probe_before_ns": "ns",
+    "machine_probe_after_ns": "ns",
+}
 
 
 def report(figures: dict[str, float], as_json: bool) -> None:

@@ -169,8 +169,10 @@ def check_goal(
     while it lasts, or up to ``ATTRIBUTION`` after it ended (the purchase comes after the
     last email)."""
     goal = state.compiled.settings.goal
+    if goal == NONE:
+        return  # most programs: no need to look the contact's enrollment up
     last = shard.enrollments.last(contact, state.index)
-    if goal == NONE or last is None or last.converted:
+    if last is None or last.converted:
         return
     if shard.now > last.exited_at + ATTRIBUTION:
         return

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from .bytecode import NONE
 from .hotpath import LiveIndex, PastIndex
+from .marks import NO_MARKS, Marks
 from .pairs import NO_SLOT, Past
 
 Ints = npt.NDArray[np.int64]
@@ -52,10 +53,10 @@ class Row(NamedTuple):
 
 
 class Enrollments:
-    def __init__(self, touched: set[int] | None = None) -> None:
+    def __init__(self, touched: Marks = NO_MARKS) -> None:
         #: contact slots whose records changed since the last durable commit (an ended
         #: enrollment is kept in its contact's record)
-        self.touched: set[int] = set() if touched is None else touched
+        self.touched = touched
         #: 1 for each row changed since the last durable commit (the store keeps rows,
         #: :mod:`rows`): a byte a row, so a shard that never commits (journeys, simulations)
         #: keeps one byte per row, not a growing set

@@ -234,9 +234,11 @@ def on_agenda(shard: Shard, key: tuple[Any, ...]) -> None:
 
 
 def _date_due(shard: Shard, state: ProgramState, entry: Entry, contact: int) -> None:
-    if shard.contacts.ids[contact] is None or state.status is Status.STOPPED:
+    if shard.contacts.ids[contact] is None:
         return
     shard.touched.add(contact)  # the date left the agenda, and the contact's record lists it
+    if state.status is Status.STOPPED:
+        return
     if state.live_at(shard.now):
         try_enroll(shard, state, contact, f"date {shard.catalog.fields.name(entry.field)}")
     if entry.yearly:

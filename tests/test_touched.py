@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from engine_support import DAY, START, shard_with
 from hypothesis import given
 from test_engine_properties import CASES, programs, run, streams
 from test_journeys import JOURNEYS
@@ -79,3 +80,23 @@ def test_every_journey_marks_every_record_it_changes(path: Path) -> None:
         result = run_journey(read_journey(path))
     assert result.passed
     assert missed == []
+
+
+REMINDER = {
+    "program": "reminder", "name": "R", "category": "t",
+    "entry": [{"date": "renewal", "at": "09:00", "repeat": "once"}],
+    "nodes": {"hello": {"type": "email", "template": "t"}},
+}  # fmt: skip
+
+
+def test_a_stopped_programs_date_that_falls_due_marks_its_contact() -> None:
+    # the date leaves the agenda, and the contact's record lists it: a stale date would come
+    # back at every restart
+    shard, clock = shard_with(REMINDER)
+    shard.upsert_contact("c1", {"email": "c1@x.org", "renewal": "2026-12-04"})
+    shard.stop("reminder")
+    with unmarked_changes() as missed:
+        clock.set(START + 5 * DAY)
+        shard.tick()
+    assert missed == []
+    assert contact_record(shard, shard.contacts.slot_of["c1"])[8:] == []  # no date left

@@ -248,9 +248,8 @@ class Shard:
         )
         if scanned.stop > start:
             self.now = scanned.now
-            # no zero counts: whether the router or the full path takes an event can differ
-            # between the compiled hot path and its twins (same outcome), and a zero count
-            # would tell them apart (tests/test_compiled_engine.py found one)
+            # no zero counts: the compiled hot path and its twins may take an event by
+            # different paths (same outcome), and a zero count would tell them apart
             if scanned.accepted:
                 self.stats.events["accepted"] += scanned.accepted
             if scanned.late:

@@ -9,6 +9,10 @@ again: the result is the same, and no message is committed twice.
 
 After a failed commit the shard in memory is ahead of the store, so the partition refuses all
 work (:class:`~store.StoreError`) until it is rebuilt from the store.
+
+A partition claims an owner epoch before it loads (:meth:`~store.Store.claim`) and commits
+under it: once another process has claimed the partition, this one's commits are refused
+whole (:class:`~store.StaleOwner`), so two processes never both write one partition.
 """
 
 from __future__ import annotations
@@ -84,6 +88,9 @@ class Partition:
         self.shard = new_shard(partition)
         self.shard.outbox = self._outbox = ListOutbox()
         self.failure: StoreError | None = None
+        #: this partition's owner epoch: claimed before loading, so that what it loads holds
+        #: every commit of an earlier owner, and no earlier owner commits after (StaleOwner)
+        self.owner = store.claim(partition)
         loaded = store.load(partition)
         self.cursor = loaded.cursor
         self.shard.deleted.update(loaded.suppressed)
@@ -273,6 +280,7 @@ class Partition:
         batch.rows = dirty_runs(shard)
         chunks = -(-len(shard.enrollments.node) // CHUNK)
         batch.new_chunks, batch.chunk_size = list(range(self._chunks, chunks)), CHUNK * ROW
+        batch.owner = self.owner
         try:
             self.store.commit(self.partition, batch)
         except StoreError as error:

@@ -33,6 +33,11 @@ class StoreError(RuntimeError):
     """The store refused or lost a write; the engine stops taking events until restarted."""
 
 
+class StaleOwner(StoreError):
+    """A commit made under an owner epoch that a later :meth:`Store.claim` replaced: another
+    process owns the partition now, and this one must stop writing it (nothing was written)."""
+
+
 def partition_of(contact: str, partitions: int = PARTITIONS) -> int:
     """The partition that owns ``contact``."""
     return contact_hash(contact) % partitions
@@ -72,6 +77,8 @@ class Commit:
     #: chunks of rows the store does not have yet: each starts as ``chunk_size`` zero bytes
     new_chunks: list[int] = field(default_factory=list)
     chunk_size: int = 0
+    #: the owner epoch the batch was run under (:meth:`Store.claim`; 0: never claimed)
+    owner: int = 0
 
 
 @dataclass
@@ -99,12 +106,20 @@ class Store(Protocol):
         """Input entries after the cursor ``after``: (entry id, the packed batch), oldest
         first, about ``count`` events in all."""
 
+    def claim(self, partition: int) -> int:
+        """Become the partition's owner: return a new owner epoch, above every earlier one.
+        Commits made under an earlier epoch are refused from then on, so a process that lost
+        the partition without knowing it (an actor Ray replaced while it still ran) cannot
+        write beside its new owner, which claims before it loads."""
+
     def load(self, partition: int) -> Loaded: ...
 
     def commit(self, partition: int, commit: Commit) -> None:
-        """Write a batch's changes atomically.
+        """Write a batch's changes atomically, if ``commit.owner`` is still the partition's
+        owner epoch.
 
         Raises:
+            StaleOwner: a later claim took the partition; nothing was written.
             StoreError: nothing was written.
         """
 
@@ -135,3 +150,12 @@ class Store(Protocol):
         it to know what not to send again."""
 
     def set_sink_floor(self, channel: str, offset: int) -> None: ...
+
+
+def stale_owner(partition: int, owner: int, mine: int) -> str:
+    """What :class:`StaleOwner` says."""
+    return (
+        f"partition {partition} was claimed by another owner (epoch {owner}; this commit was "
+        f"made under {mine}): another process runs it now, so this one stops writing it; "
+        "nothing of this batch was written"
+    )

@@ -55,10 +55,11 @@ def durable_run(
             continue
         clock.set(max(clock.now(), batch[-1].time))
         store.append(0, EventBatch.of(batch))
-        if rng.random() < 0.5:  # dies while running the batch: nothing of it was committed
+        died = rng.random() < 0.5
+        if died:  # dies while running the batch: nothing of it was committed
             doomed = harness.partition()
             doomed.shard.ingest(EventBatch.unpack(doomed.store.read(0, doomed.cursor, 10**6)[0][1]))
-        if rng.random() < 0.7:
+        if died or rng.random() < 0.7:  # the partition that died claimed it last: rebuild
             part = harness.partition()
         part.drain()
     clock.set(START + 12 * DAY)
@@ -175,7 +176,8 @@ def test_a_malformed_record_is_named_and_the_store_is_untouched(store: Store) ->
     harness = Harness(store, catalog, [], clock)
     part = harness.partition()
     part.upsert_contact("ann", {"city": "Lyon"})
-    store.commit(0, Commit(store.load(0).shard or b"", None, {"bob": pack(["bob", {}, 7])}))
+    malformed = {"bob": pack(["bob", {}, 7])}
+    store.commit(0, Commit(store.load(0).shard or b"", None, malformed, owner=part.owner))
     with pytest.raises(RecordError, match="contact 'bob' is malformed"):
         harness.partition()
     assert len(store.load(0).contacts) == 2

@@ -8,7 +8,15 @@ from collections.abc import Mapping, Sequence
 from ..batch import EventBatch
 from ..clock import Clock, SystemClock
 from ..outbox import OutboxEntry
-from ..store import DEDUP_SECONDS, Commit, Loaded, StoreError, first_of_each_message
+from ..store import (
+    DEDUP_SECONDS,
+    Commit,
+    Loaded,
+    StaleOwner,
+    StoreError,
+    first_of_each_message,
+    stale_owner,
+)
 
 
 class _Partition:
@@ -22,6 +30,7 @@ class _Partition:
         self.outbox: list[OutboxEntry] = []
         self.suppressed: set[str] = set()
         self.seen: dict[str, float] = {}  #: messageId -> when it stops keeping copies out
+        self.owner = 0  #: the owner epoch of the last claim
 
 
 class MemoryStore:
@@ -76,10 +85,17 @@ class MemoryStore:
         contacts = list(part.contacts.values())
         return Loaded(part.shard, part.cursor, contacts, set(part.suppressed), rows)
 
+    def claim(self, partition: int) -> int:
+        part = self._of(partition)
+        part.owner += 1
+        return part.owner
+
     def commit(self, partition: int, commit: Commit) -> None:
         if self.refuse_writes:
             raise StoreError("the store refuses writes (out of memory)")
         part = self._of(partition)
+        if commit.owner != part.owner:
+            raise StaleOwner(stale_owner(partition, part.owner, commit.owner))
         part.shard = commit.shard
         for contact, record in commit.contacts.items():
             if record is None:

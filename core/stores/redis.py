@@ -1,7 +1,7 @@
 """The store in Redis (or Valkey): the system of record. Key layout: docs/storage.md.
 
 Every key of a partition carries the hash tag ``{N}``, so one Redis or a Redis Cluster hold the
-same layout and a commit (one MULTI/EXEC) never spans two cluster slots.
+same layout and a commit (one Lua script) never spans two cluster slots.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from ..store import (
     DEDUP_SECONDS,
     Commit,
     Loaded,
+    StaleOwner,
     StoreError,
     bucket_of,
     first_of_each_message,
+    stale_owner,
 )
 
 #: the oldest server that has what the layout uses (XTRIM MINID, SET NX EX, streams)
@@ -48,31 +50,54 @@ return seen
 """
 
 
-#: Write a commit's contact records and messages: one command in the commit's MULTI instead of
-#: one per bucket and per message (each costs its packing and its QUEUED reply). KEYS: the
-#: buckets to write, then the buckets to delete from, then the outbox streams (every key
-#: declared, all of one partition's hash tag); ARGV[1] and ARGV[2]: how many keys of the first
-#: two kinds; ARGV[3]: key by key, its values in one msgpack list of lists (packed once in C
-#: rather than argument by argument): contact and record pairs, contact ids, contact and
-#: message pairs. Values go to HSET and HDEL in runs of ``RUN``, under Lua's limit on what
-#: ``unpack`` may return.
-RECORDS = """
+#: Write a commit, if its owner epoch is still the partition's (see ``Store.claim``): one
+#: script, atomic, refused as a whole when stale, and under the shebang refused as a whole when
+#: the server is out of memory. KEYS: the owner epoch, the shard record, the cursor, the input
+#: stream, the suppressed set, then the keys of the groups in this order: buckets to write,
+#: buckets to delete from, outbox streams, chunks of enrollment rows, outbox streams to delete
+#: erased messages from (every key declared, all of one partition's hash tag). ARGV: the epoch,
+#: the shard record, the cursor ('' for none), the input's new first id, a chunk's size, and in
+#: one msgpack value (packed once in C rather than argument by argument) [the groups' counts
+#: by kind, each group's values, ids to suppress, ids to lift]. A bucket's values are contact
+#: and record pairs or contact ids, an outbox's contact and message pairs, a chunk's whether it
+#: is new then offset and bytes pairs, an erased stream's entry ids. Values go to one command
+#: in runs of ``RUN``, under Lua's limit on what ``unpack`` may return.
+COMMIT = """#!lua
 local RUN = 200
-local writes, deletes = tonumber(ARGV[1]), tonumber(ARGV[2])
-local values = cmsgpack.unpack(ARGV[3])
-for i = 1, #KEYS do
-  local mine = values[i]
-  if i <= writes + deletes then
-    local verb = i <= writes and 'HSET' or 'HDEL'
-    for j = 1, #mine, RUN do
-      redis.call(verb, KEYS[i], unpack(mine, j, math.min(j + RUN - 1, #mine)))
-    end
-  else
-    for j = 1, #mine, 2 do
-      redis.call('XADD', KEYS[i], '*', 'c', mine[j], 'm', mine[j + 1])
-    end
+local owner = redis.call('GET', KEYS[1]) or '0'
+if owner ~= ARGV[1] then
+  return redis.error_reply('STALE_OWNER ' .. owner)
+end
+local data = cmsgpack.unpack(ARGV[6])
+local counts, values = data[1], data[2]
+local function runs(verb, key, list, first)
+  for j = first, #list, RUN do
+    redis.call(verb, key, unpack(list, j, math.min(j + RUN - 1, #list)))
   end
 end
+redis.call('SET', KEYS[2], ARGV[2])
+local g = 5
+for kind = 1, 5 do
+  for _ = 1, counts[kind] do
+    g = g + 1
+    local key, mine = KEYS[g], values[g - 5]
+    if kind == 1 then runs('HSET', key, mine, 1)
+    elseif kind == 2 then runs('HDEL', key, mine, 1)
+    elseif kind == 3 then
+      for j = 1, #mine, 2 do redis.call('XADD', key, '*', 'c', mine[j], 'm', mine[j + 1]) end
+    elseif kind == 4 then
+      if mine[1] == 1 then redis.call('SET', key, string.rep('\\0', tonumber(ARGV[5])), 'NX') end
+      for j = 2, #mine, 2 do redis.call('SETRANGE', key, mine[j], mine[j + 1]) end
+    else runs('XDEL', key, mine, 1) end
+  end
+end
+if #data[3] > 0 then runs('SADD', KEYS[5], data[3], 1) end
+if #data[4] > 0 then runs('SREM', KEYS[5], data[4], 1) end
+if ARGV[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[3])
+  redis.call('XTRIM', KEYS[4], 'MINID', ARGV[4])
+end
+return 1
 """
 
 
@@ -93,6 +118,7 @@ class RedisStore:
     def __init__(self, client: redis.Redis, prefix: str = "pc") -> None:
         self.client = client
         self.prefix = prefix
+        self._commit = client.register_script(COMMIT)
         try:
             version = server_version(client)
         except redis.RedisError as error:
@@ -190,34 +216,27 @@ class RedisStore:
                     return rows
                 rows[chunk] = data
 
+    def claim(self, partition: int) -> int:
+        return int(self._call(partial(self.client.incr, self.key(partition, "owner"))))
+
     def commit(self, partition: int, commit: Commit) -> None:
         erased = self._outbox_of(partition, set(commit.suppress)) if commit.suppress else []
-        pipe = self.client.pipeline(transaction=True)
-        pipe.set(self.key(partition, "shard"), commit.shard)
-        keys, args = self._records_and_messages(partition, commit)
-        if keys:  # EVAL, not EVALSHA: a NOSCRIPT inside MULTI would let the rest commit
-            pipe.eval(RECORDS, len(keys), *keys, *args)
-        for chunk in commit.new_chunks:
-            pipe.set(self.key(partition, f"e:{chunk}"), bytes(commit.chunk_size), nx=True)
-        for chunk, runs in commit.rows.items():
-            for offset, data in runs:
-                pipe.setrange(self.key(partition, f"e:{chunk}"), offset, data)
-        for stream, entry_id in erased:
-            pipe.xdel(stream, entry_id)
-        if commit.suppress:
-            pipe.sadd(self.key(partition, "suppressed"), *commit.suppress)
-        if commit.lift:
-            pipe.srem(self.key(partition, "suppressed"), *commit.lift)
-        if commit.cursor is not None:
-            pipe.set(self.key(partition, "cursor"), commit.cursor)
-            pipe.xtrim(self.key(partition, "in"), minid=_after(commit.cursor))
-        self._call(pipe.execute)
+        keys, groups = self._groups(partition, commit, erased)
+        fixed = [self.key(partition, name) for name in ("owner", "shard", "cursor", "in")]
+        cursor = "" if commit.cursor is None else commit.cursor
+        # raw strings, not msgpack's bin type: the script's cmsgpack reads only the former
+        packed = msgpack.packb(groups, use_bin_type=False)
+        args: list[bytes | str | int] = [commit.owner, commit.shard, cursor]
+        args += [cursor and _after(cursor), commit.chunk_size, packed]
+        keys = [*fixed, self.key(partition, "suppressed"), *keys]
+        run = partial(self._commit, keys=keys, args=args)
+        self._call(run, partition, commit.owner)
 
-    def _records_and_messages(
-        self, partition: int, commit: Commit
-    ) -> tuple[list[str], list[bytes | str | int]]:
-        """KEYS and ARGV of :data:`RECORDS` for the commit's records and messages (those of
-        contacts deleted in the same commit left out)."""
+    def _groups(
+        self, partition: int, commit: Commit, erased: list[tuple[bytes, bytes]]
+    ) -> tuple[list[str | bytes], list[Any]]:
+        """The group keys of :data:`COMMIT` and its packed argument (the commit's records and
+        messages, those of contacts deleted in the same commit left out)."""
         written: dict[str, list[bytes | str]] = defaultdict(list)
         removed: dict[str, list[bytes | str]] = defaultdict(list)
         for contact, record in commit.contacts.items():
@@ -232,10 +251,20 @@ class RedisStore:
             if entry.contact not in suppressed:
                 message = _pack([*entry[:-1], dict(entry.options)])
                 sent[self.key(partition, f"out:{entry.channel}")] += (entry.contact, message)
-        groups = [*written.items(), *removed.items(), *sent.items()]
-        # raw strings, not msgpack's bin type: the script's cmsgpack reads only the former
-        packed = msgpack.packb([values for _, values in groups], use_bin_type=False)
-        return [key for key, _ in groups], [len(written), len(removed), packed]
+        chunks: dict[str, list[Any]] = {}
+        for chunk in sorted({*commit.new_chunks, *commit.rows}):
+            runs: list[int | bytes] = [int(chunk in commit.new_chunks)]
+            for offset, data in commit.rows.get(chunk, ()):
+                runs += (offset, data)
+            chunks[self.key(partition, f"e:{chunk}")] = runs
+        gone: dict[bytes, list[bytes]] = defaultdict(list)
+        for stream, entry_id in erased:
+            gone[stream].append(entry_id)
+        kinds: list[dict[Any, list[Any]]] = [written, removed, sent, chunks, gone]
+        keys = [key for kind in kinds for key in kind]
+        values = [mine for kind in kinds for mine in kind.values()]
+        counts = [len(kind) for kind in kinds]
+        return keys, [counts, values, list(commit.suppress), list(commit.lift)]
 
     def outbox(self, partition: int) -> list[OutboxEntry]:
         found: list[tuple[tuple[int, int], OutboxEntry]] = []
@@ -284,10 +313,15 @@ class RedisStore:
     def set_sink_floor(self, channel: str, offset: int) -> None:
         self._call(partial(self.client.hset, f"{self.prefix}:sinks", channel, offset))
 
-    def _call(self, run: Any) -> Any:
+    def _call(self, run: Any, partition: int = -1, owner: int = 0) -> Any:
+        """``run()``, with what the server says as a :class:`StoreError` (``partition`` and
+        ``owner``: a commit's, to name them when it was stale)."""
         try:
             return run()
         except redis.RedisError as error:
+            if str(error).startswith("STALE_OWNER"):
+                epoch = int(str(error).split()[1])
+                raise StaleOwner(stale_owner(partition, epoch, owner)) from error
             if "maxmemory" in str(error) or str(error).startswith("OOM"):
                 raise StoreError(
                     "the Redis server is out of memory (maxmemory) and refuses writes: nothing "

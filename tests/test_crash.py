@@ -12,7 +12,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from crash_workload import END, LAST_EVENT, PARTITIONS, events, new_shard, profile, program, run
+from crash_workload import (
+    END,
+    LAST_EVENT,
+    PARTITIONS,
+    events,
+    new_shard,
+    partitions,
+    profile,
+    program,
+)
 from durable_support import standing
 from engine_support import START
 
@@ -137,11 +146,14 @@ def test_a_full_server_stops_the_engine_with_a_clear_error(tmp_path: Path) -> No
     server, store = filled_server(tmp_path / "data")
     client = store.client
     try:
+        part = partitions(store)[0]  # claimed and loaded: the commit meets the full server
+        before = store.load(0)
         used = int(client.info("memory")["used_memory"])
         client.config_set("maxmemory", used)  # full: every write is refused
         with pytest.raises(StoreError, match="out of memory"):
-            run(store)
+            part.step(count=5, until=part.shard.now)
         client.config_set("maxmemory", 0)
+        assert store.load(0) == before  # the commit's script wrote nothing
         run_to_the_end(server, store)
     finally:
         server.stop()

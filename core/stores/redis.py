@@ -28,8 +28,9 @@ from ..store import (
     stale_owner,
 )
 
-#: the oldest server that has what the layout uses (XTRIM MINID, SET NX EX, streams)
-MINIMUM_VERSION = (6, 2)
+#: the oldest server that has what the layout uses (XTRIM MINID, SET NX EX, streams, and the
+#: ``#!lua`` header of :data:`COMMIT`)
+MINIMUM_VERSION = (7, 0)
 #: input entries read per round trip
 READ_ENTRIES = 8
 
@@ -127,7 +128,7 @@ class RedisStore:
             wanted = ".".join(map(str, MINIMUM_VERSION))
             raise StoreError(
                 f"the Redis server is version {'.'.join(map(str, version))}; parcours needs "
-                f"{wanted} or later (streams trimmed by id)"
+                f"{wanted} or later (streams trimmed by id, scripts with a #!lua header)"
             )
 
     def key(self, partition: int, name: str) -> str:

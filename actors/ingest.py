@@ -3,7 +3,8 @@
 A producer (the HTTP API, an ESP webhook, a bulk import) hands events here in thousands; each
 partition's share becomes one stream entry (an :class:`~parcours.core.batch.EventBatch`),
 never one write per event. Which partition a contact belongs to is
-:func:`~parcours.core.store.partition_of`; the actors read the streams.
+:func:`~parcours.core.store.partition_of` (:func:`~parcours.core.hotpath.partition_shares`
+groups a call's events by it in one compiled pass); the actors read the streams.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from parcours.core.batch import EventBatch, keep_storable, read_rows
 from parcours.core.events import Event, Refused
-from parcours.core.store import Store, partition_of
+from parcours.core.hotpath import partition_shares
+from parcours.core.store import Store
 
 
 @dataclass
@@ -49,14 +51,11 @@ def ingest(
         now: the time of an event that gives none.
     """
     rows, positions, refused = read_rows(raws, now)
-    shares: dict[int, list[int]] = {}
-    for index, row in enumerate(rows):
-        shares.setdefault(partition_of(row[0], partitions), []).append(index)
     batches = {
         partition: keep_storable(
             EventBatch.of_rows([rows[i] for i in indexes]), [positions[i] for i in indexes], refused
         )
-        for partition, indexes in shares.items()
+        for partition, indexes in partition_shares(rows, partitions).items()
     }
     appended = store.append_all(batches)
     done = Ingested(refusals=refused)  # in position order (keep_storable sorts)

@@ -1,4 +1,7 @@
 """Type stub of the compiled contact hash (the pure twin, core/hashing.py, has the same
 interface)."""
 
+from typing import Any
+
 def contact_hash(contact: str) -> int: ...
+def partition_shares(rows: list[tuple[Any, ...]], partitions: int) -> dict[int, list[int]]: ...

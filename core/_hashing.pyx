@@ -97,3 +97,22 @@ def contact_hash(str contact):
     cdef Py_ssize_t size
     cdef const char* data = PyUnicode_AsUTF8AndSize(contact, &size)
     return _blake2b_8(<const uint8_t*>data, size)
+
+
+def partition_shares(list rows, Py_ssize_t partitions):
+    """Which rows go to which partition: partition -> the indexes of its rows, in order, for
+    rows whose first item is a contact id (ingest groups every event so: one call, no Python
+    step per event)."""
+    cdef dict shares = {}
+    cdef Py_ssize_t index, size
+    cdef const char* data
+    cdef object partition, mine
+    for index in range(len(rows)):
+        data = PyUnicode_AsUTF8AndSize(rows[index][0], &size)  # rows: tuples, Events
+        partition = <Py_ssize_t>(_blake2b_8(<const uint8_t*>data, size) % <uint64_t>partitions)
+        mine = shares.get(partition)
+        if mine is None:
+            shares[partition] = [index]
+        else:
+            (<list>mine).append(index)
+    return shares

@@ -53,10 +53,9 @@ class EventBatch:
 
     @classmethod
     def of(cls, events: Iterable[Event]) -> EventBatch:
-        """The columns of events already checked (:class:`~events.Event` objects)."""
-        return cls.of_rows(
-            [(e.contact, e.name, e.time, e.properties, e.message_id) for e in events]
-        )
+        """The columns of events already checked (:class:`~events.Event` objects, which are
+        rows of their fields)."""
+        return cls.of_rows(list(events))
 
     @classmethod
     def of_rows(cls, rows: Sequence[EventRow]) -> EventBatch:
@@ -243,7 +242,7 @@ def _packs(value: object) -> bool:
 
 def _read(raw: object, now: float) -> EventRow:
     if isinstance(raw, Event):
-        return raw.contact, raw.name, raw.time, raw.properties, raw.message_id
+        return raw  # its fields in the row's order
     if not is_mapping(raw):
         raise Refused("not_an_object", f"an event must be a mapping, not {type(raw).__name__}")
     return read_event(raw, now)

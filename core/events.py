@@ -8,8 +8,8 @@ bad input.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeGuard
 
 from .values import parse_iso
 
@@ -23,14 +23,19 @@ LATE_LIMIT = 7 * 86400.0
 IDENTIFY = "contact.identified"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """An event as the engine takes it."""
+#: the properties of an event that has none (read-only: every such event shares it)
+NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
+
+
+class Event(NamedTuple):
+    """An event as the engine takes it: immutable, and a tuple of its fields, which is the row
+    a batch takes into its columns (a named tuple is built in a third of a frozen dataclass's
+    time, and the engine builds one per event of its full path)."""
 
     contact: str
     name: str
     time: float
-    properties: Mapping[str, Any] = field(default_factory=dict)
+    properties: Mapping[str, Any] = NO_PROPERTIES
     message_id: str | None = None  #: the sender's id, for deduplication
 
 

@@ -18,14 +18,14 @@ PURE = pure_wanted()
 
 if TYPE_CHECKING or PURE:  # the twins share one interface; type checkers read the pure one
     from .conditions import BoundCondition
-    from .hashing import contact_hash
+    from .hashing import contact_hash, partition_shares
     from .pairs import LiveIndex, PastIndex
     from .router import Router
     from .wheel import TimerWheel
 else:
     try:
         from ._conditions import BoundCondition
-        from ._hashing import contact_hash
+        from ._hashing import contact_hash, partition_shares
         from ._pairs import LiveIndex, PastIndex
         from ._router import Router
         from ._wheel import TimerWheel
@@ -36,5 +36,6 @@ else:
         ) from error
 
 __all__ = [
-    "PURE", "BoundCondition", "LiveIndex", "PastIndex", "Router", "TimerWheel", "contact_hash"
+    "PURE", "BoundCondition", "LiveIndex", "PastIndex", "Router", "TimerWheel", "contact_hash",
+    "partition_shares",
 ]  # fmt: skip

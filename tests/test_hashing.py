@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from parcours.core import hashing
 from parcours.core._hashing import contact_hash as compiled_hash
+from parcours.core._hashing import partition_shares as compiled_shares
 from parcours.core.store import bucket_of, partition_of
 
 #: ids from empty to several 128-byte blocks, ASCII and not (UTF-8 of 1 to 4 bytes a character)
@@ -24,6 +25,20 @@ IDS = st.one_of(
 @given(IDS)
 def test_the_compiled_hash_is_the_pure_twins(contact: str) -> None:
     assert compiled_hash(contact) == hashing.contact_hash(contact)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(IDS, max_size=60), st.integers(1, 300))
+def test_rows_are_shared_out_by_partition_as_partition_of_places_them(
+    contacts: list[str], partitions: int
+) -> None:
+    rows = [(contact, "event", float(index)) for index, contact in enumerate(contacts)]
+    shares = compiled_shares(rows, partitions)
+    assert shares == hashing.partition_shares(rows, partitions)
+    expected: dict[int, list[int]] = {}
+    for index, contact in enumerate(contacts):
+        expected.setdefault(partition_of(contact, partitions), []).append(index)
+    assert shares == expected and list(shares) == list(expected)  # partitions in first-seen order
 
 
 def test_ids_at_the_edges_of_a_block_hash_as_hashlib_does() -> None:

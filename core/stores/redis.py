@@ -87,7 +87,9 @@ for kind = 1, 5 do
     elseif kind == 3 then
       for j = 1, #mine, 2 do redis.call('XADD', key, '*', 'c', mine[j], 'm', mine[j + 1]) end
     elseif kind == 4 then
-      if mine[1] == 1 then redis.call('SET', key, string.rep('\\0', tonumber(ARGV[5])), 'NX') end
+      if mine[1] == 1 and redis.call('EXISTS', key) == 0 then  -- its zeros, made in place
+        redis.call('SETRANGE', key, tonumber(ARGV[5]) - 1, '\\0')
+      end
       for j = 2, #mine, 2 do redis.call('SETRANGE', key, mine[j], mine[j + 1]) end
     else runs('XDEL', key, mine, 1) end
   end

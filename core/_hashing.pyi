@@ -1,5 +1,5 @@
-"""Type stub of the compiled contact hash (the pure twin, core/hashing.py, has the same
-interface)."""
+"""Type stub of the compiled contact hash and grouping by partition (the pure twin,
+core/hashing.py, has the same interface)."""
 
 from typing import Any
 

@@ -1,11 +1,13 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""A contact id's stable 64-bit hash, compiled: BLAKE2b (RFC 7693) with an 8-byte digest over
+"""A contact id's stable 64-bit hash, compiled, and the grouping of events by partition that ingest
+does with it. The hash: BLAKE2b (RFC 7693) with an 8-byte digest over
 the id's UTF-8 bytes, read little-endian, as ``hashing.py`` (its pure twin) gets it from
 hashlib. Ingest hashes every event's contact, and hashlib builds an object per call: here one
 call reads the id's UTF-8 bytes in place (CPython keeps them for ASCII text) and runs the
 compression function in C.
 """
 
+cimport cython
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport uint8_t, uint64_t
 from libc.string cimport memcpy, memset
@@ -99,16 +101,25 @@ def contact_hash(str contact):
     return _blake2b_8(<const uint8_t*>data, size)
 
 
-def partition_shares(list rows, Py_ssize_t partitions):
+@cython.boundscheck(True)  # a row without a first item raises, as in the twin
+def partition_shares(rows, Py_ssize_t partitions):
     """Which rows go to which partition: partition -> the indexes of its rows, in order, for
     rows whose first item is a contact id (ingest groups every event so: one call, no Python
-    step per event)."""
+    step per event).
+
+    Raises:
+        ValueError: fewer than 1 partition.
+        TypeError: a row's first item is not text.
+    """
+    if partitions < 1:
+        raise ValueError(f"rows cannot be shared out to {partitions} partitions (1 or more)")
     cdef dict shares = {}
     cdef Py_ssize_t index, size
     cdef const char* data
-    cdef object partition, mine
+    cdef object contact, partition, mine
     for index in range(len(rows)):
-        data = PyUnicode_AsUTF8AndSize(rows[index][0], &size)  # rows: tuples, Events
+        contact = rows[index][0]  # held while the hash reads its bytes
+        data = PyUnicode_AsUTF8AndSize(contact, &size)
         partition = <Py_ssize_t>(_blake2b_8(<const uint8_t*>data, size) % <uint64_t>partitions)
         mine = shares.get(partition)
         if mine is None:

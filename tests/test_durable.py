@@ -181,3 +181,21 @@ def test_a_malformed_record_is_named_and_the_store_is_untouched(store: Store) ->
     with pytest.raises(RecordError, match="contact 'bob' is malformed"):
         harness.partition()
     assert len(store.load(0).contacts) == 2
+
+
+def test_a_pause_survives_a_restart_after_a_parked_contact_was_deleted(store: Store) -> None:
+    """A contact whose step fell due during a pause is deleted, the partition restarts, then
+    the program resumes: the others' parked steps run; the deleted one's is dropped."""
+    harness, part, clock = two_mails(store, "ann", "bob")
+    signups = [{"contact": c, "event": "signed_up", "timestamp": START} for c in ("ann", "bob")]
+    append_raw(store, 0, signups)
+    part.drain()
+    part.pause("welcome")
+    clock.set(START + 2 * DAY)
+    part.step()  # both steps fall due during the pause: parked
+    part.delete_contact("bob")  # bob's enrollment had the last slot
+    part = harness.partition()
+    part.resume("welcome")
+    assert sorted((e.contact, e.node) for e in store.outbox(0)) == [
+        ("ann", "bye"), ("ann", "hello"),
+    ]  # fmt: skip

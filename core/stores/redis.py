@@ -51,18 +51,18 @@ return seen
 """
 
 
-#: Write a commit, if its owner epoch is still the partition's (see ``Store.claim``): one
-#: script, atomic, refused as a whole when stale, and under the shebang refused as a whole when
-#: the server is out of memory. KEYS: the owner epoch, the shard record, the cursor, the input
-#: stream, the suppressed set, then the keys of the groups in this order: buckets to write,
+#: Write a commit, if its owner epoch is still the partition's (see ``Store.claim``): one script
+#: (nothing else runs in between), refused as a whole when stale, and under the shebang refused as a
+#: whole when the server is out of memory. KEYS: the owner epoch, the shard record, the cursor, the
+#: input stream, the suppressed set, then the keys of the groups in this order: buckets to write,
 #: buckets to delete from, outbox streams, chunks of enrollment rows, outbox streams to delete
-#: erased messages from (every key declared, all of one partition's hash tag). ARGV: the epoch,
-#: the shard record, the cursor ('' for none), the input's new first id, a chunk's size, and in
-#: one msgpack value (packed once in C rather than argument by argument) [the groups' counts
-#: by kind, each group's values, ids to suppress, ids to lift]. A bucket's values are contact
-#: and record pairs or contact ids, an outbox's contact and message pairs, a chunk's whether it
-#: is new then offset and bytes pairs, an erased stream's entry ids. Values go to one command
-#: in runs of ``RUN``, under Lua's limit on what ``unpack`` may return.
+#: erased messages from (every key declared, all of one partition's hash tag). ARGV: the epoch, the
+#: shard record, the cursor ('' for none), the input's new first id, a chunk's size, and in one
+#: msgpack value (packed once in C rather than argument by argument) [the groups' counts by kind,
+#: each group's values, ids to suppress, ids to lift]. A bucket's values are contact and record
+#: pairs or contact ids, an outbox's contact and message pairs, a chunk's whether it is new then
+#: offset and bytes pairs, an erased stream's entry ids. Values go to one command in runs of
+#: ``RUN``, under Lua's limit on what ``unpack`` may return.
 COMMIT = """#!lua
 local RUN = 200
 local owner = redis.call('GET', KEYS[1]) or '0'
@@ -71,8 +71,8 @@ if owner ~= ARGV[1] then
 end
 local data = cmsgpack.unpack(ARGV[6])
 local counts, values = data[1], data[2]
-local function runs(verb, key, list, first)
-  for j = first, #list, RUN do
+local function runs(verb, key, list)
+  for j = 1, #list, RUN do
     redis.call(verb, key, unpack(list, j, math.min(j + RUN - 1, #list)))
   end
 end
@@ -82,8 +82,8 @@ for kind = 1, 5 do
   for _ = 1, counts[kind] do
     g = g + 1
     local key, mine = KEYS[g], values[g - 5]
-    if kind == 1 then runs('HSET', key, mine, 1)
-    elseif kind == 2 then runs('HDEL', key, mine, 1)
+    if kind == 1 then runs('HSET', key, mine)
+    elseif kind == 2 then runs('HDEL', key, mine)
     elseif kind == 3 then
       for j = 1, #mine, 2 do redis.call('XADD', key, '*', 'c', mine[j], 'm', mine[j + 1]) end
     elseif kind == 4 then
@@ -91,11 +91,11 @@ for kind = 1, 5 do
         redis.call('SETRANGE', key, tonumber(ARGV[5]) - 1, '\\0')
       end
       for j = 2, #mine, 2 do redis.call('SETRANGE', key, mine[j], mine[j + 1]) end
-    else runs('XDEL', key, mine, 1) end
+    else runs('XDEL', key, mine) end
   end
 end
-if #data[3] > 0 then runs('SADD', KEYS[5], data[3], 1) end
-if #data[4] > 0 then runs('SREM', KEYS[5], data[4], 1) end
+if #data[3] > 0 then runs('SADD', KEYS[5], data[3]) end
+if #data[4] > 0 then runs('SREM', KEYS[5], data[4]) end
 if ARGV[3] ~= '' then
   redis.call('SET', KEYS[3], ARGV[3])
   redis.call('XTRIM', KEYS[4], 'MINID', ARGV[4])
@@ -224,16 +224,25 @@ class RedisStore:
 
     def commit(self, partition: int, commit: Commit) -> None:
         erased = self._outbox_of(partition, set(commit.suppress)) if commit.suppress else []
-        keys, groups = self._groups(partition, commit, erased)
-        fixed = [self.key(partition, name) for name in ("owner", "shard", "cursor", "in")]
+        grouped, groups = self._groups(partition, commit, erased)
+        fixed = ("owner", "shard", "cursor", "in", "suppressed")
+        keys = [*(self.key(partition, name) for name in fixed), *grouped]
         cursor = "" if commit.cursor is None else commit.cursor
         # raw strings, not msgpack's bin type: the script's cmsgpack reads only the former
         packed = msgpack.packb(groups, use_bin_type=False)
         args: list[bytes | str | int] = [commit.owner, commit.shard, cursor]
         args += [cursor and _after(cursor), commit.chunk_size, packed]
-        keys = [*fixed, self.key(partition, "suppressed"), *keys]
-        run = partial(self._commit, keys=keys, args=args)
-        self._call(run, partition, commit.owner)
+
+        def run() -> None:
+            try:
+                self._commit(keys=keys, args=args)
+            except redis.ResponseError as error:
+                if not str(error).startswith("STALE_OWNER"):
+                    raise
+                epoch = int(str(error).split()[1])
+                raise StaleOwner(stale_owner(partition, epoch, commit.owner)) from error
+
+        self._call(run)
 
     def _groups(
         self, partition: int, commit: Commit, erased: list[tuple[bytes, bytes]]
@@ -316,15 +325,11 @@ class RedisStore:
     def set_sink_floor(self, channel: str, offset: int) -> None:
         self._call(partial(self.client.hset, f"{self.prefix}:sinks", channel, offset))
 
-    def _call(self, run: Any, partition: int = -1, owner: int = 0) -> Any:
-        """``run()``, with what the server says as a :class:`StoreError` (``partition`` and
-        ``owner``: a commit's, to name them when it was stale)."""
+    def _call(self, run: Any) -> Any:
+        """``run()``, with what the server says as a :class:`StoreError`."""
         try:
             return run()
         except redis.RedisError as error:
-            if str(error).startswith("STALE_OWNER"):
-                epoch = int(str(error).split()[1])
-                raise StaleOwner(stale_owner(partition, epoch, owner)) from error
             if "maxmemory" in str(error) or str(error).startswith("OOM"):
                 raise StoreError(
                     "the Redis server is out of memory (maxmemory) and refuses writes: nothing "
